@@ -1,0 +1,31 @@
+"""rnncourse: recurrent neural networks, derived in NumPy and practised in PyTorch.
+
+Subpackages
+-----------
+rnncourse.numpy
+    RNN, LSTM and GRU with hand-written forward and backward passes (needs NumPy only).
+rnncourse.torch
+    The same models written from scratch with PyTorch operations, on any device.
+rnncourse.exercises
+    Self-study exercises whose checkers name the learner's mistake.
+rnncourse.data
+    Generated data sets (adding problem, copy task, temporal XOR, ...).
+
+Importing ``rnncourse`` imports none of the subpackages, so ``import rnncourse.numpy``
+works where only NumPy is installed.
+"""
+
+__version__ = "0.1.0"
+
+#: The lessons in reading order: (file stem in ``lessons/``, title).
+LESSONS = (
+    ("01_sequences", "Sequences, and why feedforward networks fall short"),
+    ("02_simple_rnn", "The simple (Elman) RNN"),
+    ("03_bptt", "Backpropagation through time"),
+    ("04_vanishing_gradients", "Vanishing and exploding gradients"),
+    ("05_lstm", "Long short-term memory"),
+    ("06_gru", "Gated recurrent units"),
+    ("07_pytorch_training", "Training RNNs in practice with PyTorch"),
+)
+
+__all__ = ["__version__", "LESSONS"]

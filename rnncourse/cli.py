@@ -1,0 +1,56 @@
+"""The ``rnncourse`` command line (also ``python -m rnncourse``).
+
+    rnncourse                 print the version and the lesson list
+    rnncourse lessons         the lesson list
+    rnncourse check LESSON    run a lesson in a fresh kernel and grade its exercises
+    rnncourse progress        your exercise progress, by lesson
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from rnncourse import LESSONS, __version__
+
+
+def _print_lessons() -> None:
+    for stem, title in LESSONS:
+        print(f"  {stem:<26} {title}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="rnncourse", description="rnncourse: recurrent neural networks, tested.")
+    parser.add_argument("--version", action="version", version=f"rnncourse {__version__}")
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser("lessons", help="list the lessons")
+    check = sub.add_parser("check", help="run a lesson in a fresh kernel and grade its exercises")
+    check.add_argument("lesson", help="path to lessons/NN_topic.md or .ipynb")
+    check.add_argument("--timeout", type=int, default=600, help="seconds allowed per cell (default 600)")
+    sub.add_parser("progress", help="show your exercise progress by lesson")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command is None:
+        print(f"rnncourse {__version__}")
+        print("Lessons:")
+        _print_lessons()
+        return 0
+    if args.command == "lessons":
+        _print_lessons()
+        return 0
+    if args.command == "check":
+        from rnncourse.exercises.cli import check_lesson
+
+        return check_lesson(args.lesson, timeout=args.timeout)
+    if args.command == "progress":
+        from rnncourse.exercises.cli import show_progress
+
+        return show_progress()
+    return 2  # pragma: no cover - argparse rejects unknown commands
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
