@@ -1,0 +1,78 @@
+# rnncourse: `make book` and `make test` are the two commands of the README.
+#
+# Variables you may set:
+#   PYTHON      the Python used to create the environment (default: python3, needs >= 3.10)
+#   VENV        the environment to create or reuse (default: .venv; may be an existing
+#               conda environment, e.g. VENV=$CONDA_PREFIX)
+#   VENV_FLAGS  extra flags for `python -m venv` (e.g. --system-site-packages to reuse a
+#               PyTorch installed system-wide)
+#   TORCH       what `pip install` is given when the environment has no PyTorch yet
+#               (default: torch; e.g. TORCH=torch==2.13.0, or
+#               TORCH="torch --index-url https://download.pytorch.org/whl/cpu")
+#   PYTEST_ARGS extra arguments for pytest (e.g. PYTEST_ARGS="-k lstm")
+
+PYTHON     ?= python3
+VENV       ?= .venv
+VENV_FLAGS ?=
+TORCH      ?= torch
+PYTEST_ARGS ?=
+
+BIN   := $(VENV)/bin
+PY    := $(BIN)/python
+STAMP := $(VENV)/.rnncourse-installed
+
+LESSONS_MD := $(sort $(wildcard lessons/[0-9][0-9]_*.md))
+LESSONS_NB := $(LESSONS_MD:.md=.ipynb)
+
+.PHONY: help install book test unit notebooks lab clean distclean
+
+help:
+	@echo "make book   build the executed HTML book into book/_build/html"
+	@echo "make test   run the unit tests and every lesson under nbval"
+	@echo "make lab    open the lessons in JupyterLab"
+	@echo "make clean  remove built output (make distclean also removes $(VENV))"
+
+$(PY):
+	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 10), "rnncourse needs Python >= 3.10, this is " + sys.version.split()[0]'
+	$(PYTHON) -m venv $(VENV_FLAGS) $(VENV)
+
+# PyTorch first, and only when the environment has none: a learner's CUDA build, or CI's
+# CPU build, is kept; `torch>=2.1` in pyproject.toml is then already satisfied.
+$(STAMP): pyproject.toml | $(PY)
+	@$(PY) -c 'import torch' 2>/dev/null \
+	  && echo "Using the PyTorch already installed: $$($(PY) -c 'import torch; print(torch.__version__)')" \
+	  || $(PY) -m pip install $(TORCH)
+	$(PY) -m pip install -e ".[dev]"
+	@touch $@
+
+install: $(STAMP)
+
+lessons/%.ipynb: lessons/%.md $(STAMP)
+	$(BIN)/jupytext --to ipynb --output $@ $<
+
+# The paired notebooks are generated one way, from the .md sources (never --sync).
+notebooks: $(LESSONS_NB)
+
+book: $(STAMP)
+	RNNCOURSE_CONTEXT=book $(BIN)/jupyter-book build . --path-output book --builder html -W -n --keep-going
+	@echo "The book is in book/_build/html: open book/_build/html/index.html in a browser."
+
+test: $(STAMP) notebooks
+	$(PY) -m pytest tests $(LESSONS_NB) --nbval-lax --nbval-current-env --nbval-cell-timeout=600 -p no:cacheprovider $(PYTEST_ARGS)
+
+unit: $(STAMP)
+	$(PY) -m pytest tests -p no:cacheprovider $(PYTEST_ARGS)
+
+# JupyterLab opens the .md lessons as notebooks (jupytext's default-viewer setting, kept
+# inside this environment rather than in your user settings).
+lab: $(STAMP)
+	@mkdir -p $(VENV)/share/jupyter/lab/settings
+	@printf '{\n  "@jupyterlab/docmanager-extension:plugin": {\n    "defaultViewers": {"markdown": "Jupytext Notebook", "myst": "Jupytext Notebook"}\n  }\n}\n' > $(VENV)/share/jupyter/lab/settings/overrides.json
+	$(BIN)/jupyter lab --notebook-dir=lessons
+
+clean:
+	rm -rf book/_build _build .pytest_cache .jupyter_cache lessons/*.ipynb lessons/.ipynb_checkpoints
+	find . -name __pycache__ -type d -not -path "./$(VENV)/*" -prune -exec rm -rf {} +
+
+distclean: clean
+	rm -rf $(VENV) *.egg-info
