@@ -91,7 +91,8 @@ def test_environment_yml_lists_the_same_packages_as_pyproject():
         wanted += [r for r in reqs if not r.startswith("rnncourse")]
     conda_names = {"pytorch": "torch"}
     listed = []
-    for line in (ROOT / "environment.yml").read_text().splitlines():
+    text = (ROOT / "environment.yml").read_text()
+    for line in text.split("\ndependencies:", 1)[1].splitlines():
         m = re.match(r"^\s+-\s+(?!pip:)([A-Za-z0-9_.\-]+)(.*)$", line)
         if m and not line.strip().startswith("- -e"):
             listed.append(conda_names.get(m.group(1), m.group(1)) + m.group(2))
