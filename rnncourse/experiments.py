@@ -53,8 +53,11 @@ class SequenceRegressor(nn.Module):
         if forget_bias and cell != "lstm":
             raise ValueError(f"forget_bias applies to the LSTM only, got cell={cell!r}")
         self.cell = cell
-        self.rnn = _CELLS[cell](input_size, hidden_size, device=device, dtype=dtype)
-        self.readout = nn.Linear(hidden_size, output_size, device=device, dtype=dtype)
+        # Built on the meta device, so that torch.nn's own initialisation draws nothing
+        # from torch's global random state; the weights are drawn below from `generator`.
+        self.rnn = _CELLS[cell](input_size, hidden_size, device="meta", dtype=dtype)
+        self.readout = nn.Linear(hidden_size, output_size, device="meta", dtype=dtype)
+        self.to_empty(device=torch.device("cpu") if device is None else device)
         bound = 1.0 / np.sqrt(hidden_size)
         with torch.no_grad():
             for p in self.parameters():
