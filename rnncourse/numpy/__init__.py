@@ -19,11 +19,16 @@ Shapes are time-major: x (T, B, D), states (B, H); weights in PyTorch's layout, 
 """
 
 from .activations import relu, sigmoid, tanh
+from .clip import clip_grad_norm
+from .embedding import Embedding
 from .gradcheck import gradcheck, numerical_gradient, rel_error
 from .gru import gru_backward, gru_forward, gru_step_backward, gru_step_forward
 from .init import init_uniform
 from .layers import GRU, LSTM, RNN
+from .linear import Linear
+from .losses import log_softmax, mse_loss, softmax, softmax_cross_entropy
 from .lstm import lstm_backward, lstm_forward, lstm_step_backward, lstm_step_forward
+from .optim import SGD, Adam
 from .rnn import rnn_backward, rnn_forward, rnn_step_backward, rnn_step_forward
 from .sequence import last_step, padding_mask, reverse_padded
 
@@ -39,6 +44,10 @@ __all__ = [
     "padding_mask", "reverse_padded", "last_step",
     # layers
     "RNN", "LSTM", "GRU",
+    # training pieces
+    "Linear", "Embedding",
+    "softmax", "log_softmax", "softmax_cross_entropy", "mse_loss",
+    "SGD", "Adam", "clip_grad_norm",
     # activations, init, checking
     "sigmoid", "tanh", "relu", "init_uniform",
     "numerical_gradient", "rel_error", "gradcheck",
