@@ -1,0 +1,280 @@
+"""The check pipeline of rnncourse.exercises: statuses, totality, output, contexts."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+import rnncourse.exercises as ex
+from rnncourse.exercises import core, runner
+from rnncourse.exercises.core import STATUSES
+
+
+@pytest.fixture(autouse=True)
+def _isolated(monkeypatch, tmp_path):
+    monkeypatch.setenv("RNNCOURSE_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("RNNCOURSE_NO_PROGRESS", "1")
+    monkeypatch.delenv("RNNCOURSE_STRICT", raising=False)
+    monkeypatch.delenv("RNNCOURSE_CONTEXT", raising=False)
+
+
+def correct_step(x, h_prev, W_xh, W_hh, b_h):
+    return np.tanh(x @ W_xh.T + h_prev @ W_hh.T + b_h)
+
+
+def raises_step(x, h_prev, W_xh, W_hh, b_h):
+    h = x @ W_xh.T
+    return h[:, 99]
+
+
+def none_step(x, h_prev, W_xh, W_hh, b_h):
+    h_next = np.tanh(x @ W_xh.T + h_prev @ W_hh.T + b_h)  # noqa: F841 - forgot the return
+
+
+def loop_step(x, h_prev, W_xh, W_hh, b_h):
+    n = 0
+    while True:
+        try:
+            n += 1
+        except Exception:  # a learner's broad except must not swallow the timeout
+            pass
+
+
+def mutating_step(x, h_prev, W_xh, W_hh, b_h):
+    h_next = np.tanh(x @ W_xh.T + h_prev @ W_hh.T + b_h)
+    h_prev += 1.0  # changes the caller's array
+    return h_next
+
+
+def list_step(x, h_prev, W_xh, W_hh, b_h):
+    return correct_step(x, h_prev, W_xh, W_hh, b_h).tolist()
+
+
+def transposed_out_step(x, h_prev, W_xh, W_hh, b_h):
+    return correct_step(x, h_prev, W_xh, W_hh, b_h).T
+
+
+def off_step(x, h_prev, W_xh, W_hh, b_h):
+    return correct_step(x, h_prev, W_xh, W_hh, b_h) + 1e-3
+
+
+def nan_step(x, h_prev, W_xh, W_hh, b_h):
+    return correct_step(x, h_prev, W_xh, W_hh, b_h) / 0.0 * 0.0
+
+
+def random_step(x, h_prev, W_xh, W_hh, b_h):
+    np.random.rand(5)  # touches the global state: the check must restore it
+    return correct_step(x, h_prev, W_xh, W_hh, b_h)
+
+
+def generator_step(x, h_prev, W_xh, W_hh, b_h):
+    yield correct_step(x, h_prev, W_xh, W_hh, b_h)
+
+
+class NotAFunction:
+    def __init__(self, x, h_prev, W_xh, W_hh, b_h):
+        self.x = x
+
+
+def test_status_values_are_the_contract():
+    assert STATUSES == (
+        "pass", "not_attempted", "error", "timeout", "wrong_type", "wrong_shape", "mistake",
+        "wrong_values", "mutated_input",
+    )
+
+
+@pytest.mark.parametrize(
+    ("fn", "status"),
+    [
+        (correct_step, "pass"),
+        (raises_step, "error"),
+        (none_step, "wrong_type"),
+        (mutating_step, "mutated_input"),
+        (list_step, "wrong_type"),
+        (transposed_out_step, "wrong_shape"),
+        (off_step, "wrong_values"),
+        (nan_step, "wrong_values"),
+        (random_step, "pass"),
+        (generator_step, "wrong_type"),
+        (NotAFunction, "wrong_type"),
+        (None, "wrong_type"),
+        (42, "wrong_type"),
+        ("rnn_step_forward", "wrong_type"),
+        (len, "error"),
+        (print, "wrong_type"),
+        (lambda x: x, "error"),
+        (lambda x, h_prev, W_xh, W_hh, b_h: correct_step(x, h_prev, W_xh, W_hh, b_h), "pass"),
+    ],
+)
+def test_evaluate_status(fn, status):
+    result = ex.rnn_step_forward.evaluate(fn)
+    assert result.status == status, result
+    assert isinstance(result.message, str) and result.message
+
+
+def test_evaluate_error_keeps_only_learner_lines():
+    result = ex.rnn_step_forward.evaluate(raises_step)
+    text = repr(result)
+    assert "IndexError" in text
+    assert "in raises_step, line" in text and "h[:, 99]" in text
+    assert "x (3, 4) = (B, D)" in text  # the input shapes, with named dimensions
+    assert "site-packages" not in text and "rnncourse/exercises" not in text
+
+
+def test_evaluate_none_says_forgot_return():
+    assert "forget `return`" in ex.rnn_step_forward.evaluate(none_step).message
+
+
+def test_evaluate_wrong_shape_names_dimensions_and_transpose():
+    result = ex.rnn_step_forward.evaluate(transposed_out_step)
+    assert "(5, 3) = (H, B)" in result.message and "(3, 5) = (B, H)" in result.message
+    assert "transposed" in result.message
+
+
+def test_evaluate_timeout_stops_runaway_loop():
+    result = ex.rnn_step_forward.evaluate(loop_step, timeout=0.2)
+    assert result.status == "timeout"
+    assert "did not finish within 0.2 s" in result.message
+    assert "background" not in result.message  # the thread was stopped
+
+
+def test_runner_call_timeout_is_quick():
+    outcome = runner.call(loop_step, (None,) * 5, timeout=0.1)
+    assert outcome.kind == "timeout" and outcome.stopped
+
+
+def test_check_never_raises_on_absurd_input(capsys):
+    for fn in (None, 1, "x", object(), NotAFunction, len, print, lambda: 0, generator_step, loop_step):
+        ex.rnn_step_forward.check(fn, timeout=0.1)
+    out = capsys.readouterr().out
+    assert out.count("rnn_step_forward: One step of a simple RNN") == 10
+
+
+def test_check_returns_none_and_prints_outside_ipython(capsys):
+    assert ex.rnn_step_forward.check(correct_step) is None
+    out = capsys.readouterr().out
+    assert out.startswith("[Passed] rnn_step_forward")
+
+
+def test_check_strict_raises_assertion(monkeypatch, capsys):
+    monkeypatch.setenv("RNNCOURSE_STRICT", "1")
+    ex.rnn_step_forward.check(correct_step)
+    with pytest.raises(AssertionError, match="rnn_step_forward: wrong_values"):
+        ex.rnn_step_forward.check(off_step)
+
+
+def test_not_attempted_message_depends_on_context(monkeypatch):
+    def stub(x, h_prev, W_xh, W_hh, b_h):
+        """docstring only"""
+
+    lab = ex.rnn_step_forward.evaluate(stub)
+    assert lab.status == "not_attempted" and "write your code" in lab.message
+    monkeypatch.setenv("RNNCOURSE_CONTEXT", "book")
+    book = ex.rnn_step_forward.evaluate(stub)
+    assert book.status == "not_attempted"
+    assert "open this lesson in jupyterlab to check your answer" in book.message.lower()
+
+
+def test_use_returns_learner_function_or_reference(capsys):
+    assert ex.rnn_step_forward.use(correct_step) is correct_step
+    assert capsys.readouterr().out == ""
+    assert ex.rnn_step_forward.use(off_step) is ex.rnn_step_forward.reference
+    out = capsys.readouterr().out
+    assert out.count("\n") == 1 and "reference solution" in out
+
+
+def test_hint_gives_next_hint_each_call(capsys):
+    e = core.Exercise(
+        "demo", "Demo", "02_simple_rnn", correct_step, lambda f, *a: correct_step(*a), [],
+        lambda rng: [], ["first", "second", "third"],
+    )
+    for _ in range(4):
+        e.hint()
+    out = capsys.readouterr().out
+    assert out.index("Hint 1 of 3") < out.index("Hint 2 of 3") < out.index("Hint 3 of 3")
+    assert "first" in out and "third" in out and out.count("last hint") == 2
+
+
+def test_solution_shows_reference_source(capsys):
+    ex.rnn_step_forward.solution()
+    out = capsys.readouterr().out
+    assert "def rnn_step_forward(x, h_prev, W_xh, W_hh, b_h):" in out
+
+
+def test_result_display_has_text_and_html_with_words():
+    from IPython.core.formatters import DisplayFormatter
+
+    for fn, word in ((correct_step, "Passed"), (off_step, "Not yet"), (ex.rnn_step_forward.variant_function(("missing_bias",)), "Mistake found")):
+        result = ex.rnn_step_forward.evaluate(fn)
+        data, _ = DisplayFormatter().format(result)
+        assert set(data) >= {"text/plain", "text/html"}
+        assert word in data["text/plain"] and word in data["text/html"]
+        assert "<script" not in data["text/html"]
+
+
+def test_mistake_hint_is_inside_details():
+    result = ex.rnn_step_forward.evaluate(ex.rnn_step_forward.variant_function(("missing_bias",)))
+    html = result._repr_html_()
+    assert "<details><summary>Hint</summary>" in html
+
+
+def test_output_is_deterministic_across_processes():
+    script = textwrap.dedent(
+        """
+        import numpy as np
+        import rnncourse.exercises as ex
+        def f(x, h_prev, W_xh, W_hh, b_h):
+            return np.tanh(x @ W_xh + h_prev @ W_hh.T + b_h)
+        def g(x, h_prev, W_xh, W_hh, b_h):
+            return f
+        for fn in (f, g, None):
+            r = ex.rnn_step_forward.evaluate(fn)
+            print(repr(r)); print(r._repr_html_())
+        r = ex.clip_grad_norm.evaluate(lambda grads, max_norm: (grads, 1.0))
+        print(repr(r)); print(r._repr_html_())
+        """
+    )
+    outs = []
+    for seed in ("1", "2"):
+        env = {"PYTHONHASHSEED": seed, "RNNCOURSE_NO_PROGRESS": "1", "PATH": ""}
+        proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True)
+        outs.append(proc.stdout)
+    assert outs[0] == outs[1]
+    assert "0x" not in outs[0]
+
+
+def test_same_result_twice_in_one_process():
+    a = ex.softmax_cross_entropy.evaluate(lambda logits, targets: (0.0, logits))
+    b = ex.softmax_cross_entropy.evaluate(lambda logits, targets: (0.0, logits))
+    assert repr(a) == repr(b) and a._repr_html_() == b._repr_html_()
+
+
+def test_global_random_state_unchanged():
+    torch = pytest.importorskip("torch")
+    np_before = np.random.get_state()
+    torch_before = torch.random.get_rng_state().clone()
+    for fn in (correct_step, random_step, off_step, raises_step):
+        ex.rnn_step_forward.evaluate(fn)
+    ex.clip_grad_norm.evaluate(ex.clip_grad_norm.reference)
+    np_after = np.random.get_state()
+    assert np_before[0] == np_after[0] and np.array_equal(np_before[1], np_after[1])
+    assert np_before[2:] == np_after[2:]
+    assert torch.equal(torch_before, torch.random.get_rng_state())
+
+
+def test_list_shows_every_exercise():
+    table = ex.list()
+    text = repr(table)
+    for exercise_id in ex.EXERCISES:
+        assert exercise_id in text
+    assert "<table>" in table._repr_html_()
+
+
+def test_importing_exercises_does_not_import_torch():
+    code = "import sys, rnncourse.exercises as ex; ex.list(); print('torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
