@@ -4,6 +4,7 @@ diagnosed as exactly its mistake, and all variants are far apart."""
 from __future__ import annotations
 
 import importlib.util
+import inspect
 import itertools
 
 import numpy as np
@@ -66,7 +67,7 @@ def test_reference_passes(exercise_id):
 @pytest.mark.parametrize("exercise_id", IDS)
 def test_stub_is_not_attempted(exercise_id, kind, tmp_path):
     e = ex.get(exercise_id)
-    source = f"def {exercise_id}({', '.join(e.params)}):\n{STUB_BODIES[kind]}"
+    source = f"def {exercise_id}{inspect.signature(e.reference)}:\n{STUB_BODIES[kind]}"
     path = tmp_path / f"stub_{exercise_id}_{kind}.py"
     path.write_text(source)
     spec = importlib.util.spec_from_file_location(path.stem, path)
@@ -80,7 +81,7 @@ def test_stub_is_not_attempted(exercise_id, kind, tmp_path):
 def test_unreadable_stub_raising_not_implemented_is_not_attempted(exercise_id):
     e = ex.get(exercise_id)
     namespace = {}
-    exec(f"def stub({', '.join(e.params)}):\n    raise NotImplementedError\n", namespace)  # no source to read
+    exec(f"def stub{inspect.signature(e.reference)}:\n    raise NotImplementedError\n", namespace)  # no source to read
     assert e.evaluate(namespace["stub"]).status == "not_attempted"
 
 
@@ -138,8 +139,6 @@ def test_no_fault_impl_equals_reference(exercise_id):
 
 @pytest.mark.parametrize("exercise_id", IDS)
 def test_messages_do_not_leak_the_solution(exercise_id):
-    import inspect
-
     e = ex.get(exercise_id)
     code_lines = [
         line.split("#")[0].strip()

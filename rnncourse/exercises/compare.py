@@ -133,16 +133,22 @@ def _shape_issue(expected_shape, got_shape, name, dims) -> Issue:
     return Issue("wrong_shape", msg, name)
 
 
-def compare(expected, got, name: str = "the result", dims: Mapping | None = None, exact: bool = False) -> Issue | None:
-    """The first difference between ``got`` and ``expected``, or None if they agree."""
+def compare(
+    expected, got, name: str = "the result", dims: Mapping | None = None, exact: bool = False, strict: bool = False
+) -> Issue | None:
+    """The first difference between ``got`` and ``expected``, or None if they agree.
+
+    ``exact``: no tolerance. ``strict``: a tuple and a list are different containers.
+    """
     dims = dims or {}
-    if isinstance(expected, tuple):
-        if not isinstance(got, (tuple, list)):
-            return Issue("wrong_type", f"{name} is {type_name(got)}; expected a tuple of {len(expected)} values.", name)
+    if isinstance(expected, (tuple, list)):
+        kind = type(expected).__name__
+        if not isinstance(got, (tuple, list)) or (strict and type(got) is not type(expected)):
+            return Issue("wrong_type", f"{name} is {type_name(got)}; expected a {kind} of {len(expected)} values.", name)
         if len(got) != len(expected):
             return Issue("wrong_type", f"{name} has {len(got)} values; expected {len(expected)}.", name)
         for i, (e, g) in enumerate(zip(expected, got)):
-            issue = compare(e, g, f"{name}[{i}]", dims, exact)
+            issue = compare(e, g, f"{name}[{i}]", dims, exact, strict)
             if issue:
                 return issue
         return None
@@ -156,7 +162,7 @@ def compare(expected, got, name: str = "the result", dims: Mapping | None = None
                 name,
             )
         for key in expected:
-            issue = compare(expected[key], got[key], f"{name}[{key!r}]", dims, exact)
+            issue = compare(expected[key], got[key], f"{name}[{key!r}]", dims, exact, strict)
             if issue:
                 return issue
         return None
@@ -219,7 +225,7 @@ def _compare_tensor(expected, got, name, dims, exact):
 def distance(expected, got) -> float:
     """How far apart two outputs are, in units of the tolerance (inf: not comparable)."""
     if isinstance(expected, (tuple, list)):
-        if not isinstance(got, (tuple, list)) or len(got) != len(expected):
+        if type(got) is not type(expected) or len(got) != len(expected):
             return np.inf
         return max((distance(e, g) for e, g in zip(expected, got)), default=0.0)
     if isinstance(expected, Mapping):

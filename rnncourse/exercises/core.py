@@ -147,6 +147,7 @@ class Exercise:
         gradcheck=None,
         timeout=runner.DEFAULT_TIMEOUT,
         needs_torch=False,
+        strict_containers=False,
     ):
         self.id = id
         self.title = title
@@ -161,6 +162,7 @@ class Exercise:
         self.gradcheck = gradcheck
         self.timeout = timeout
         self.needs_torch = needs_torch
+        self.strict_containers = strict_containers
         self.params = tuple(inspect.signature(reference).parameters)
         self._hint_index = 0
         self._cases = None
@@ -326,7 +328,7 @@ class Exercise:
             sig = inspect.signature(fn)
         except (TypeError, ValueError):
             return None
-        counts = sorted({len(c.args) for c in self.cases})
+        counts = sorted({len(c.args) if c.factory is None else len(c.make()) for c in self.cases})
         for n in counts:
             try:
                 sig.bind(*range(n))
@@ -463,12 +465,12 @@ class Exercise:
                     "wrong_type", f"Your function returned {len(value)} values; expected {len(expected)}: {listing}."
                 )
             for name, e, g in zip(names, expected, value):
-                issue = compare(e, g, f"`{name}`", dims)
+                issue = compare(e, g, f"`{name}`", dims, strict=self.strict_containers)
                 if issue is not None:
                     return issue
             return None
         label = f"`{names[0]}`" if names and len(names) == 1 else "the result"
-        return compare(expected, value, label, dims)
+        return compare(expected, value, label, dims, strict=self.strict_containers)
 
     def _diagnose(self, fn, failing, learner_cache, timeout):
         """Name the mistake: the variants that agree with the learner on every case."""
@@ -486,7 +488,7 @@ class Exercise:
                 return None
             if out.kind == "error" or kind == "error":
                 return out.kind == kind
-            return compare(value, out.value, exact=False) is None
+            return compare(value, out.value, strict=self.strict_containers) is None
 
         first = learner(failing)
         candidates = []

@@ -245,3 +245,277 @@ rnn_step_backward = Exercise(
         "dW_xh (H, D), dW_hh (H, H), db_h (H,). The bias is shared across the batch.",
     ],
 )
+
+
+# ----------------------------------------------------------------------------- sequence forward
+def _forward(f, x, h0, W_xh, W_hh, b_h):
+    T, B = x.shape[:2]
+    H = W_hh.shape[0]
+    h = np.zeros((T, B, H))
+    h_prev = np.zeros_like(h0) if "ignores_h0" in f else h0
+    order = reversed(range(T)) if "reversed_time" in f else range(T)
+    for t in order:
+        state = h0 if "state_not_carried" in f else h_prev
+        new = np.tanh(x[t] @ W_xh.T + state @ W_hh.T + (0 if "missing_bias" in f else b_h))
+        h[t] = h_prev if "stores_previous_state" in f else new
+        h_prev = new
+    if "returns_last_state_only" in f:
+        return h_prev
+    if "includes_h0" in f:
+        return np.concatenate([h0[None], h], axis=0)
+    return h
+
+
+def _forward_cases(rng):
+    def case(label, T, B, D, H):
+        x = rng.normal(0, 1, (T, B, D))
+        h0 = rng.uniform(-0.8, 0.8, (B, H))
+        return Case(label, (x, h0, *_weights(rng, D, H)), dict(T=T, B=B, D=D, H=H))
+
+    return [
+        case("T=6, B=3, D=4, H=5", 6, 3, 4, 5),
+        case("T=1", 1, 2, 3, 4),
+        case("B=1", 4, 1, 2, 3),
+        case("H=1", 3, 2, 4, 1),
+        case("T=5, B=2, D=1, H=3", 5, 2, 1, 3),
+    ]
+
+
+rnn_forward = Exercise(
+    id="rnn_forward",
+    title="A simple RNN over a whole sequence",
+    lesson="02_simple_rnn",
+    reference=solutions.rnn_forward,
+    impl=_forward,
+    output_names=("h",),
+    make_cases=_forward_cases,
+    faults=[
+        Fault(
+            "ignores_h0",
+            "The initial state `h0` is ignored: the loop starts from zeros.",
+            "The first step's previous state is `h0`, which the caller may set (for example to carry state "
+            "across batches).",
+        ),
+        Fault(
+            "state_not_carried",
+            "Every step starts again from `h0`: the new state is not carried to the next step.",
+            "After computing the state at time t, it becomes the previous state of time t + 1.",
+        ),
+        Fault(
+            "reversed_time",
+            "The loop runs backwards in time (from the last step to the first).",
+            "The forward pass reads the sequence in order, t = 0, 1, ..., T - 1.",
+        ),
+        Fault(
+            "missing_bias",
+            "The bias `b_h` is missing.",
+            "Add `b_h` inside the tanh, at every step.",
+        ),
+        Fault(
+            "stores_previous_state",
+            "Position t of the output holds the state before step t, not after it (off by one).",
+            "`h[t]` is the state computed at step t, from `x[t]` and the state of step t - 1.",
+            group="output",
+        ),
+        Fault(
+            "returns_last_state_only",
+            "Only the last state is returned, not the states of all time steps.",
+            "Collect the state of every step in an array of shape (T, B, H).",
+            group="output",
+        ),
+        Fault(
+            "includes_h0",
+            "The output starts with `h0`, so it has T + 1 steps.",
+            "Return the T states computed by the loop, without the initial state.",
+            group="output",
+        ),
+    ],
+    incompatible=[("ignores_h0", "state_not_carried"), ("state_not_carried", "reversed_time")],
+    hints=[
+        "Start from `h_prev = h0` and loop over time, t = 0, ..., T - 1, applying one RNN step to `x[t]`. "
+        "Allocate the output `h` of shape (T, B, H) before the loop.",
+        "Each step is the step function of the previous exercise: h_t = tanh(x_t W_xh^T + h_{t-1} W_hh^T + b_h), "
+        "with rows as examples.",
+        "Inside the loop, store the new state in `h[t]` and make it the previous state of the next step. "
+        "Return all of `h`.",
+    ],
+)
+
+
+# ----------------------------------------------------------------------------- BPTT
+def _backward(f, dh, x, h0, h, W_xh, W_hh):
+    T = x.shape[0]
+    dx = np.zeros_like(x)
+    dW_xh = np.zeros_like(W_xh)
+    dW_hh = np.zeros_like(W_hh)
+    db_h = np.zeros(W_hh.shape[0])
+    dh_next = np.zeros_like(h0)
+    order = range(T) if "wrong_loop_direction" in f else reversed(range(T))
+    for t in order:
+        h_prev = h[t - 1] if t > 0 else h0
+        if "dW_hh_from_h_t" in f:
+            h_prev = h[t]
+        upstream = dh[t] if "no_gradient_from_next_step" in f else dh[t] + dh_next
+        da = upstream if "missing_tanh_derivative" in f else upstream * (1 - h[t] ** 2)
+        dx[t] = da @ W_xh
+        if "overwrite_not_accumulate" in f:
+            dW_xh, dW_hh, db_h = da.T @ x[t], da.T @ h_prev, da.sum(axis=0)
+        else:
+            dW_xh = dW_xh + da.T @ x[t]
+            dW_hh = dW_hh + da.T @ h_prev
+            db_h = db_h + da.sum(axis=0)
+        dh_next = da @ W_hh
+    return dx, dh_next, dW_xh, dW_hh, db_h
+
+
+def _backward_cases(rng):
+    def case(label, T, B, D, H):
+        x = rng.normal(0, 1, (T, B, D))
+        h0 = rng.uniform(-0.8, 0.8, (B, H))
+        W_xh, W_hh, b_h = _weights(rng, D, H, scale=0.9)
+        h = solutions.rnn_forward(x, h0, W_xh, W_hh, b_h)
+        dh = rng.normal(0, 1, (T, B, H))
+        return Case(label, (dh, x, h0, h, W_xh, W_hh), dict(T=T, B=B, D=D, H=H), extra={"b_h": b_h})
+
+    return [
+        case("T=5, B=3, D=4, H=6", 5, 3, 4, 6),
+        case("T=1", 1, 2, 3, 4),
+        case("B=1", 4, 1, 2, 3),
+        case("H=1", 3, 2, 4, 1),
+        case("T=2, B=4, D=1, H=2", 2, 4, 1, 2),
+    ]
+
+
+def _backward_gradcheck(case, grads):
+    dh, x, h0, _, W_xh, W_hh = (np.array(a, dtype=float) for a in case.args)
+    b_h = case.extra["b_h"].copy()
+
+    def loss():
+        return float(np.sum(dh * solutions.rnn_forward(x, h0, W_xh, W_hh, b_h)))
+
+    return max_rel_error(grads, numerical_gradients(loss, [x, h0, W_xh, W_hh, b_h]))
+
+
+rnn_backward = Exercise(
+    id="rnn_backward",
+    title="Backpropagation through time",
+    lesson="03_bptt",
+    reference=solutions.rnn_backward,
+    impl=_backward,
+    output_names=("dx", "dh0", "dW_xh", "dW_hh", "db_h"),
+    make_cases=_backward_cases,
+    gradcheck=_backward_gradcheck,
+    faults=[
+        Fault(
+            "no_gradient_from_next_step",
+            "The gradient that flows back from step t + 1 into the state at step t is dropped; only the "
+            "gradient from the layer above is used.",
+            "h_t influences the loss twice: directly (dh[t]) and through h_{t+1}. Add both before going through tanh.",
+        ),
+        Fault(
+            "overwrite_not_accumulate",
+            "The weight gradients are overwritten at each step instead of summed over time (only one step "
+            "is left at the end).",
+            "The same weights are used at every step, so their gradient is the sum of the per-step gradients: "
+            "start from zeros and add.",
+        ),
+        Fault(
+            "wrong_loop_direction",
+            "The loop runs forwards in time; backpropagation through time must run from the last step to the first.",
+            "The gradient for step t needs the gradient coming back from step t + 1, so start at t = T - 1.",
+        ),
+        Fault(
+            "dW_hh_from_h_t",
+            "`dW_hh` pairs the gradient at step t with h_t instead of the previous state h_{t-1} (h0 at t = 0).",
+            "At step t, `W_hh` multiplies the state that came in: h_{t-1}, which is `h0` for t = 0.",
+        ),
+        Fault(
+            "missing_tanh_derivative",
+            "The gradient skips the tanh at each step.",
+            "Multiply by the tanh derivative, which you can write with the stored `h[t]`.",
+        ),
+    ],
+    hints=[
+        "Loop backwards, t = T - 1, ..., 0, carrying `dh_next`, the gradient with respect to h_t that comes "
+        "back from step t + 1 (zeros at the last step). The previous state of step t is `h[t-1]`, or `h0` at t = 0.",
+        "At each step, add `dh[t]` and `dh_next`, go back through tanh, and then it is exactly the step "
+        "backward of the previous exercise: it gives dx[t], the weight gradients of this step, and the new `dh_next`.",
+        "The weights are shared across time: accumulate `dW_xh`, `dW_hh`, `db_h` with `+=` from zeros. "
+        "After the loop, `dh_next` is the gradient with respect to `h0`.",
+    ],
+)
+
+
+# ----------------------------------------------------------------------------- Jacobian
+def _jacobian(f, h_next, W_hh):
+    if "missing_tanh_derivative" in f:
+        d = np.ones_like(h_next)
+    elif "tanh_applied_again" in f:
+        d = 1 - np.tanh(h_next) ** 2
+    elif "missing_square" in f:
+        d = 1 - h_next
+    else:
+        d = 1 - h_next ** 2
+    W = W_hh.T if "transposed_W_hh" in f else W_hh
+    if "derivative_on_columns" in f:
+        return d[:, None, :] * W[None, :, :]
+    return d[:, :, None] * W[None, :, :]
+
+
+def _jacobian_cases(rng):
+    def case(label, B, H):
+        h_next = rng.uniform(-0.9, 0.9, (B, H))
+        W_hh = rng.normal(0, 1 / np.sqrt(H), (H, H))
+        return Case(label, (h_next, W_hh), dict(B=B, H=H))
+
+    return [case("B=3, H=4", 3, 4), case("B=1", 1, 5), case("H=1", 4, 1), case("B=2, H=6", 2, 6)]
+
+
+rnn_hidden_jacobian = Exercise(
+    id="rnn_hidden_jacobian",
+    title="The Jacobian of one RNN step, dh_t / dh_{t-1}",
+    lesson="04_vanishing_gradients",
+    reference=solutions.rnn_hidden_jacobian,
+    impl=_jacobian,
+    output_names=("J",),
+    make_cases=_jacobian_cases,
+    incompatible=[("missing_tanh_derivative", "derivative_on_columns")],
+    faults=[
+        Fault(
+            "missing_tanh_derivative",
+            "The tanh derivative is missing: every example gets the bare `W_hh`.",
+            "The chain rule goes through tanh: the Jacobian depends on the state through 1 - h_t^2.",
+            group="derivative",
+        ),
+        Fault(
+            "tanh_applied_again",
+            "The tanh derivative is computed from tanh(h_next), applying tanh a second time.",
+            "`h_next` is already tanh of the pre-activation.",
+            group="derivative",
+        ),
+        Fault(
+            "missing_square",
+            "The tanh derivative is written 1 - h instead of 1 - h squared.",
+            "d tanh(a) / da = 1 - tanh(a)^2.",
+            group="derivative",
+        ),
+        Fault(
+            "transposed_W_hh",
+            "`W_hh` is transposed: entry [i, j] must be the derivative of unit i at time t with respect to unit j at t - 1.",
+            "In the column-vector maths h_t = tanh(W_hh h_{t-1} + ...), so dh_t/dh_{t-1} uses `W_hh` as stored.",
+        ),
+        Fault(
+            "derivative_on_columns",
+            "The tanh derivative scales the columns of `W_hh` instead of its rows.",
+            "Row i of the Jacobian belongs to unit i of h_t, so the factor 1 - h_t[i]^2 multiplies row i: "
+            "diag(d) @ W, not W @ diag(d).",
+        ),
+    ],
+    hints=[
+        "Per example, h_t = tanh(a) with a = W_hh h_{t-1} + W_xh x_t + b_h. The chain rule gives "
+        "dh_t/dh_{t-1} = diag(tanh'(a)) W_hh.",
+        "tanh'(a) = 1 - h_t^2, so you need only `h_next` and `W_hh`. The result has one (H, H) matrix per example: (B, H, H).",
+        "diag(d) @ W scales row i of W by d[i]. For a batch, broadcasting does it: give d shape (B, H, 1) and "
+        "W shape (1, H, H).",
+    ],
+)

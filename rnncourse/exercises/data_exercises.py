@@ -1,0 +1,268 @@
+"""Exercises on data and training plumbing: windows of a series, padding masks, detaching a
+recurrent state (the only exercise that needs torch; it is imported when the cases are built)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import solutions
+from .core import Case, Exercise, Fault
+
+
+# ----------------------------------------------------------------------------- windows
+def _windows(f, series, window):
+    n = len(series) - window
+    if "window_includes_target" in f:
+        X = np.stack([series[i + 1:i + 1 + window] for i in range(n)])
+    else:
+        X = np.stack([series[i:i + window] for i in range(n)])
+    if "reversed_window" in f:
+        X = X[:, ::-1]
+    if "target_is_last_input" in f:
+        y = series[window - 1:window - 1 + n]
+    elif "target_from_start" in f:
+        y = series[:n]
+    else:
+        y = series[window:]
+    if "transposed_X" in f:
+        X = X.T
+    return X, y
+
+
+def _windows_cases(rng):
+    def case(label, N, window):
+        series = np.cumsum(rng.normal(0, 1, N))
+        return Case(label, (series, window), {"N - window": N - window, "window": window})
+
+    return [
+        case("N=10, window=3", 10, 3),
+        case("window=1", 6, 1),
+        case("one window (window = N - 1)", 5, 4),
+        case("N=12, window=5", 12, 5),
+    ]
+
+
+make_windows = Exercise(
+    id="make_windows",
+    title="Cut a series into windows and next-value targets",
+    lesson="01_sequences",
+    reference=solutions.make_windows,
+    impl=_windows,
+    output_names=("X", "y"),
+    make_cases=_windows_cases,
+    faults=[
+        Fault(
+            "target_is_last_input",
+            "Each target is the last value of its own window, not the value that follows the window.",
+            "The model must predict the next value: the one right after the window, which the window does not contain.",
+            group="target",
+        ),
+        Fault(
+            "target_from_start",
+            "The targets start at the beginning of the series, so each target is the first value of its window.",
+            "The first window covers positions 0 .. window - 1; its target is at position `window`.",
+            group="target",
+        ),
+        Fault(
+            "window_includes_target",
+            "Each window is shifted one step to the right: it ends with the value it should predict.",
+            "Window i starts at position i.",
+        ),
+        Fault(
+            "reversed_window",
+            "Each window is reversed (newest value first).",
+            "Keep the values in time order, oldest first: slice the series without reversing.",
+        ),
+        Fault(
+            "transposed_X",
+            "`X` is transposed: one row per window position instead of one row per window.",
+            "`X` has one row per example (window) and one column per time step: shape (N - window, window).",
+        ),
+    ],
+    hints=[
+        "With N values and windows of length `window`, there are N - window complete (window, target) pairs: "
+        "the last window must leave one value after it for the target.",
+        "Window i is `series[i:i + window]` and its target is the value right after it.",
+        "Stack the windows into a 2-D array (`np.stack` of a list of slices) and take the targets as one slice of "
+        "the series; return `(X, y)`.",
+    ],
+)
+
+
+# ----------------------------------------------------------------------------- padding mask
+def _mask(f, lengths, T):
+    t = np.arange(T)[:, None]
+    L = np.asarray(lengths)[None, :]
+    if "off_by_one" in f:
+        mask = t <= L
+    elif "inverted" in f:
+        mask = t >= L
+    elif "left_padded" in f:
+        mask = t >= T - L
+    else:
+        mask = t < L
+    return mask.T if "batch_major" in f else mask
+
+
+def _mask_cases(rng):
+    del rng  # the cases are fixed
+    rows = [
+        ("lengths [5, 3, 1, 6], T=7", (np.array([5, 3, 1, 6]), 7)),
+        ("B=1", (np.array([3]), 5)),
+        ("a length of 0", (np.array([0, 2, 4]), 4)),
+        ("lengths as a Python list", ([2, 3], 3)),
+        ("T=1", (np.array([1, 0]), 1)),
+    ]
+    return [Case(label, args, {"T": args[1], "B": len(args[0])}) for label, args in rows]
+
+
+padding_mask = Exercise(
+    id="padding_mask",
+    title="A padding mask from sequence lengths",
+    lesson="07_pytorch_training",
+    reference=solutions.padding_mask,
+    impl=_mask,
+    output_names=("mask",),
+    make_cases=_mask_cases,
+    faults=[
+        Fault(
+            "batch_major",
+            "The mask is (B, T); sequences in this course are time-major, so the mask is (T, B).",
+            "`mask[t, b]` says whether step t of sequence b is real.",
+        ),
+        Fault(
+            "off_by_one",
+            "The mask is True on one step too many: a sequence of length L has real steps 0 .. L - 1.",
+            "Steps are counted from 0, so step t is real when t is strictly below the length.",
+            group="compare",
+        ),
+        Fault(
+            "inverted",
+            "The mask is inverted: True on padding, False on real steps.",
+            "True marks the real steps (the ones the loss should count).",
+            group="compare",
+        ),
+        Fault(
+            "left_padded",
+            "The mask marks the last L steps as real (left padding); here padding comes after the sequence.",
+            "Sequences start at t = 0 and padding fills the steps after their end.",
+            group="compare",
+        ),
+    ],
+    hints=[
+        "The result is a boolean array of shape (T, B): time along the rows, sequences along the columns.",
+        "Step t of sequence b is real when t < lengths[b].",
+        "No loop needed: compare a column of time indices, shape (T, 1), with a row of lengths, shape (1, B); "
+        "broadcasting gives (T, B).",
+    ],
+)
+
+
+# ----------------------------------------------------------------------------- detach
+def _detach(f, state):
+    if isinstance(state, tuple):
+        parts = list(state)
+        if "not_detached" in f:
+            out = parts
+        elif "only_first_detached" in f:
+            out = [parts[0].detach(), *parts[1:]]
+        elif "reset_to_zeros" in f:
+            out = [p.detach() * 0 for p in parts]
+        elif "detached_in_place" in f:
+            out = [p.detach_() for p in parts]
+        else:
+            out = [p.detach() for p in parts]
+        return out if "list_instead_of_tuple" in f else tuple(out)
+    if "not_detached" in f:
+        return state
+    if "reset_to_zeros" in f:
+        return state.detach() * 0
+    if "detached_in_place" in f:
+        return state.detach_()
+    return state.detach()
+
+
+def _detach_cases(rng):
+    seed = int(rng.integers(0, 2**31 - 1))
+
+    def factory(B, H, kind, offset):
+        def make():
+            import torch
+
+            g = torch.Generator().manual_seed(seed + offset)
+            W = torch.randn(H, H, generator=g, dtype=torch.float64, requires_grad=True)
+            x = torch.randn(B, H, generator=g, dtype=torch.float64)
+            h = torch.tanh(x @ W.T)  # (B, H), part of a graph
+            c = h * 2 + 0.5
+            if kind == "tuple":
+                return ((h, c),)
+            if kind == "one":
+                return ((h,),)
+            if kind == "leaf":
+                return (x,)
+            return (h,)
+
+        return make
+
+    def case(label, B, H, kind, offset):
+        return Case(label, (), {"B": B, "H": H}, factory=factory(B, H, kind, offset))
+
+    return [
+        case("(h, c), as for an LSTM", 2, 3, "tuple", 0),
+        case("one tensor h", 4, 5, "tensor", 1),
+        case("B=1, H=1", 1, 1, "tuple", 2),
+        case("a tuple of one tensor", 3, 2, "one", 3),
+        case("a tensor not in any graph", 2, 2, "leaf", 4),
+    ]
+
+
+detach_state = Exercise(
+    id="detach_state",
+    title="Detach a recurrent state for truncated BPTT",
+    lesson="07_pytorch_training",
+    reference=solutions.detach_state,
+    impl=_detach,
+    output_names=("state",),
+    make_cases=_detach_cases,
+    needs_torch=True,
+    strict_containers=True,
+    faults=[
+        Fault(
+            "not_detached",
+            "The state is returned still attached to the graph, so gradients would flow back into earlier batches.",
+            "`tensor.detach()` returns the same values cut from the graph.",
+            group="detach",
+        ),
+        Fault(
+            "only_first_detached",
+            "Only the first tensor of the tuple is detached (for an LSTM, c still carries the graph).",
+            "Detach every tensor of a tuple state, such as both h and c of an LSTM.",
+            group="detach",
+        ),
+        Fault(
+            "reset_to_zeros",
+            "The state is reset to zeros: detaching keeps its values and only cuts the graph.",
+            "Truncated BPTT carries the values on to the next batch; only the gradient path is cut.",
+            group="detach",
+        ),
+        Fault(
+            "list_instead_of_tuple",
+            "A tuple state comes back as a list; keep the structure (an LSTM expects a tuple `(h, c)`).",
+            "Build the result with `tuple(...)`.",
+        ),
+        Fault(
+            "detached_in_place",
+            "The state is detached in place with `detach_()`.",
+            "`detach()` returns a new tensor and leaves the caller's tensor, and its graph, untouched.",
+            status="mutated_input",
+            group="detach",
+        ),
+    ],
+    hints=[
+        "The state is either one tensor (RNN, GRU) or a tuple of tensors (LSTM's `(h, c)`): handle both, and "
+        "return the same structure you received.",
+        "`isinstance(state, tuple)` tells the two apart; `tensor.detach()` gives a tensor with the same values "
+        "and no history.",
+        "For a tuple: `tuple(s.detach() for s in state)`.",
+    ],
+)
