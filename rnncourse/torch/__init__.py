@@ -13,18 +13,19 @@ cells
 layers
     :class:`RNN`, :class:`LSTM`, :class:`GRU` and :func:`recurrent_loop`.
 train
-    :func:`fit`, :class:`History`, :func:`make_generator`, :func:`detach_state`.
+    :func:`fit`, :class:`History`, :func:`make_generator`, :func:`detach_state`,
+    :func:`clip_grad_norm_`.
 """
 
-from .cells import GRUCell, LSTMCell, RNNCell, gru_step, lstm_step, rnn_step
+from .cells import GRUCell, LSTMCell, RNNCell, gru_step, init_uniform_, lstm_step, rnn_step
 from .device import default_device
 from .layers import GRU, LSTM, RNN, recurrent_loop
-from .train import History, detach_state, fit, make_generator
+from .train import History, clip_grad_norm_, detach_state, fit, make_generator
 
 __all__ = [
     "RNN", "LSTM", "GRU",
     "RNNCell", "LSTMCell", "GRUCell",
-    "rnn_step", "lstm_step", "gru_step", "recurrent_loop",
+    "rnn_step", "lstm_step", "gru_step", "recurrent_loop", "init_uniform_",
     "default_device",
-    "fit", "History", "make_generator", "detach_state",
+    "fit", "History", "make_generator", "detach_state", "clip_grad_norm_",
 ]

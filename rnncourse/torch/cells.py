@@ -305,7 +305,7 @@ class RNNCell(_CellBase):
     device, dtype
         Where and how to create the parameters (torch.nn's factory arguments).
     generator : torch.Generator, optional
-        Source of randomness for the initial weights (see :func:`init_uniform_`).
+        Source of randomness for the initial weights (see :func:`rnncourse.torch.init_uniform_`).
 
     Notes
     -----
@@ -348,7 +348,7 @@ class LSTMCell(_CellBase):
     device, dtype
         Where and how to create the parameters (torch.nn's factory arguments).
     generator : torch.Generator, optional
-        Source of randomness for the initial weights (see :func:`init_uniform_`).
+        Source of randomness for the initial weights (see :func:`rnncourse.torch.init_uniform_`).
 
     Notes
     -----
@@ -387,7 +387,7 @@ class GRUCell(_CellBase):
         True (default) is PyTorch's and cuDNN's GRU; False is Cho et al. (2014), which
         torch.nn does not offer (same parameters, different function).
     generator : torch.Generator, optional
-        Source of randomness for the initial weights (see :func:`init_uniform_`).
+        Source of randomness for the initial weights (see :func:`rnncourse.torch.init_uniform_`).
 
     Notes
     -----

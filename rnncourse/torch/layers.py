@@ -247,7 +247,7 @@ _SHAPES_DOC = """
 
     - ``input``: (T, B, D), (B, T, D) with ``batch_first=True``, unbatched (T, D), or a
       PackedSequence (any ``enforce_sorted``); the output is then a PackedSequence with the
-      same ``batch_sizes``, ``sorted_indices`` and ``unsorted_indices``, zero-free, and the
+      same ``batch_sizes``, ``sorted_indices`` and ``unsorted_indices`` (no padding), and the
       final state holds each sequence's state after its last real step.
     - ``output``: (T, B, dirs*H), the top layer's :math:`h_t` (both directions concatenated).
     - states: (L*dirs, B, H), layer-major then direction (forward first); unbatched
@@ -277,7 +277,7 @@ _ARGS_DOC = """
         Where and how to create the parameters (torch.nn's factory arguments).
     generator : torch.Generator, optional
         Source of randomness for the initial weights, for reproducible initialisation on any
-        device (see :func:`rnncourse.torch.cells.init_uniform_`). None uses torch's global
+        device (see :func:`rnncourse.torch.init_uniform_`). None uses torch's global
         generator as torch.nn does.
 """
 
@@ -326,7 +326,7 @@ class RNN(_RNNBase):
 class LSTM(_RNNBase):
     __doc__ = r"""The LSTM, from scratch, with torch.nn.LSTM's interface (gate order i, f, g, o).
 
-    For each layer, the step of :func:`rnncourse.torch.cells.lstm_step`:
+    For each layer, the step of :func:`rnncourse.torch.lstm_step`:
 
     .. math::
 
@@ -368,7 +368,7 @@ class LSTM(_RNNBase):
 class GRU(_RNNBase):
     __doc__ = r"""The GRU, from scratch, with torch.nn.GRU's interface (gate order r, z, n).
 
-    For each layer, the step of :func:`rnncourse.torch.cells.gru_step`:
+    For each layer, the step of :func:`rnncourse.torch.gru_step`:
 
     .. math::
 

@@ -1,7 +1,7 @@
 r"""A small training loop for the lessons: clipping, truncated BPTT, progress, loss history.
 
 Everything here is ordinary PyTorch; the loop is short on purpose so that the lessons can
-show it. Randomness comes only from generators you pass (:func:`make_generator`): nothing
+show it. Randomness comes only from generators you pass (:func:`rnncourse.torch.make_generator`): nothing
 here seeds torch's global generator.
 """
 
@@ -73,7 +73,9 @@ def clip_grad_norm_(params: Iterable[Tensor], max_norm: float | None) -> float:
     .. math::
 
         \lVert g \rVert = \sqrt{\textstyle\sum_p \lVert g_p \rVert^2}, \qquad
-        g_p \leftarrow g_p \cdot \min\!\left(1, \frac{\text{max\_norm}}{\lVert g \rVert + 10^{-6}}\right)
+        g_p \leftarrow g_p \cdot \min\!\left(1, \frac{c}{\lVert g \rVert + 10^{-6}}\right)
+
+    with :math:`c` = ``max_norm``, as ``torch.nn.utils.clip_grad_norm_``.
 
     Parameters
     ----------
@@ -100,17 +102,11 @@ def clip_grad_norm_(params: Iterable[Tensor], max_norm: float | None) -> float:
 
 @dataclass
 class History:
-    """What :func:`fit` records, one entry per optimiser step.
+    """What :func:`fit` records, one entry per optimiser step: ``losses`` and ``grad_norms``."""
 
-    Attributes
-    ----------
-    losses : list of float
-        The training loss of each step (of each chunk, with truncated BPTT).
-    grad_norms : list of float
-        The global gradient norm of each step, before clipping.
-    """
-
+    #: The training loss of each step (of each chunk, with truncated BPTT), floats.
     losses: list = field(default_factory=list)
+    #: The global gradient norm of each step, before clipping, floats.
     grad_norms: list = field(default_factory=list)
 
     def __len__(self) -> int:
@@ -184,7 +180,7 @@ def fit(model: nn.Module, optimizer: torch.optim.Optimizer, batches, loss_fn: Ca
             carry_state=False, progress=None, history=None, desc="fit") -> History
 
     Each step is: zero the gradients, forward, ``loss.backward()``, clip the global gradient
-    norm to ``clip_norm`` (see :func:`clip_grad_norm_`), ``optimizer.step()``.
+    norm to ``clip_norm`` (see :func:`rnncourse.torch.clip_grad_norm_`), ``optimizer.step()``.
 
     Without ``bptt`` a step uses one batch: ``loss = loss_fn(model(inputs), targets)``.
 
@@ -192,7 +188,7 @@ def fit(model: nn.Module, optimizer: torch.optim.Optimizer, batches, loss_fn: Ca
     first (time) axis into chunks of k steps, and each chunk is one optimiser step:
     ``output, state = model(inputs[t:t+k], state)``, ``loss = loss_fn(output,
     targets[t:t+k])``. The state carries over to the next chunk but is detached first
-    (:func:`detach_state`), so the gradient of a chunk flows through that chunk only, the
+    (:func:`rnncourse.torch.detach_state`), so the gradient of a chunk flows through that chunk only, the
     graph never grows, and the memory stays that of k steps. The state starts as None for
     every batch, or only for the first one with ``carry_state=True`` (when consecutive
     batches continue the same sequences).
