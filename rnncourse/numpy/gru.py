@@ -206,7 +206,7 @@ def gru_forward(x, h0, W_xh, W_hh, b_xh, b_hh, reset_after=True, lengths=None):
     tmp = np.empty((B, H), dt)
     if reset_after:
         GH = np.empty((T, B, 3 * H), dt)  # W_hh h_{t-1} + b_hh (r, z blocks scaled by 1/2)
-        WhT_scaled = (W_hh * scale[:, None]).T  # (H, 3H)
+        WhT_scaled = np.ascontiguousarray((W_hh * scale[:, None]).T)  # (H, 3H)
         bh_scaled = None if b_hh is None else b_hh * scale
         for t in range(T):
             a, gh = A[t], GH[t]  # (B, 3H)
@@ -229,8 +229,8 @@ def gru_forward(x, h0, W_xh, W_hh, b_xh, b_hh, reset_after=True, lengths=None):
     else:
         if b_hh is not None:
             A += b_hh * scale  # every bias is outside the products here
-        W_hrzT_scaled = (W_hh[: 2 * H] * 0.5).T  # (H, 2H)
-        W_hnT = W_hh[2 * H :].T  # (H, H)
+        W_hrzT_scaled = np.ascontiguousarray((W_hh[: 2 * H] * 0.5).T)  # (H, 2H)
+        W_hnT = np.ascontiguousarray(W_hh[2 * H :].T)  # (H, H)
         RH = np.empty((T, B, H), dt)  # r_t * h_{t-1}
         tmp2 = np.empty((B, 2 * H), dt)
         for t in range(T):
@@ -262,10 +262,9 @@ def gru_forward(x, h0, W_xh, W_hh, b_xh, b_hh, reset_after=True, lengths=None):
 def gru_backward(dh, cache, dh_n=None):
     r"""Backpropagation through time for :func:`gru_forward`.
 
-    Applies :func:`gru_step_backward` from :math:`t = T` down to 1. The factors that do not
-    depend on the carried gradient :math:`\partial L/\partial h_t` are computed for all steps
-    before the loop, so each step is a few elementwise products and one matrix product; the
-    weight gradients are one matrix product over the stacked steps after the loop.
+    Applies :func:`gru_step_backward` from :math:`t = T` down to 1, each step on small
+    (B, H) buffers that stay in the cache; the weight gradients are one matrix product over the
+    stacked steps after the loop.
 
     Parameters
     ----------
@@ -294,30 +293,41 @@ def gru_backward(dh, cache, dh_n=None):
     dhs, dh_next = _prepare_dh(dh, dh_n, lengths, T, B, H, dt)
     r, z, n = A[..., :H], A[..., H : 2 * H], A[..., 2 * H :]  # (T, B, H)
     h_prev = hs[:-1]  # (T, B, H)
-    Pn = (1 - z) * (1 - n * n)  # d a_n / d h_t (T, B, H)
-    Pz = (h_prev - n) * z * (1 - z)  # d a_z / d h_t
     tmp = np.empty((B, H), dt)
     if cache["reset_after"]:
-        gh_n = cache["GH"][..., 2 * H :]  # W_hn h_{t-1} + b_hn (not scaled)
-        Q = np.empty((T, B, 3 * H), dt)  # dL/d(W_hh h + b_hh) = dL/dh_t * Q
-        np.multiply(Pn * gh_n, r * (1 - r), out=Q[..., :H])
-        Q[..., H : 2 * H] = Pz
-        np.multiply(Pn, r, out=Q[..., 2 * H :])
-        dGH = np.empty((T, B, 3 * H), dt)
+        GH = cache["GH"]  # W_hh h_{t-1} + b_hh; its n block is used unscaled
+        dGH = np.empty((T, B, 3 * H), dt)  # dL/d(W_hh h_{t-1} + b_hh)
+        dA_n = np.empty((T, B, H), dt)  # dL/da_n, the n block of dL/d(W_xh x + b_xh)
+        dh_t = np.empty((B, H), dt)
         for t in range(T - 1, -1, -1):
-            dh_t = dhs[t]
-            dh_t += dh_next  # dL/dh_t
-            np.multiply(dh_t[:, None, :], Q[t].reshape(B, 3, H), out=dGH[t].reshape(B, 3, H))
-            np.matmul(dGH[t], W_hh, out=dh_next)
-            np.multiply(dh_t, z[t], out=tmp)
+            a, dg, da_n = A[t], dGH[t], dA_n[t]  # (B, 3H), (B, 3H), (B, H)
+            r_t, z_t, n_t = a[:, :H], a[:, H : 2 * H], a[:, 2 * H :]
+            np.add(dhs[t], dh_next, out=dh_t)  # dL/dh_t
+            np.subtract(1.0, a[:, : 2 * H], out=dg[:, : 2 * H])
+            dg[:, : 2 * H] *= a[:, : 2 * H]  # sigma' for r and z
+            np.multiply(n_t, n_t, out=da_n)
+            np.subtract(1.0, da_n, out=da_n)  # tanh' = 1 - n^2
+            np.subtract(1.0, z_t, out=tmp)
+            tmp *= dh_t
+            da_n *= tmp  # dL/da_n = dL/dh_t (1 - z) (1 - n^2)
+            np.multiply(da_n, r_t, out=dg[:, 2 * H :])  # through r * (W_hn h + b_hn)
+            np.multiply(da_n, GH[t, :, 2 * H :], out=tmp)
+            dg[:, :H] *= tmp  # dL/da_r = dL/da_n (W_hn h + b_hn) sigma'
+            np.subtract(h_prev[t], n_t, out=tmp)
+            tmp *= dh_t
+            dg[:, H : 2 * H] *= tmp  # dL/da_z = dL/dh_t (h_{t-1} - n) sigma'
+            np.matmul(dg, W_hh, out=dh_next)
+            np.multiply(dh_t, z_t, out=tmp)
             dh_next += tmp  # dL/dh_{t-1}
         dGX = dGH.copy()  # r, z blocks are shared
-        np.multiply(dhs, Pn, out=dGX[..., 2 * H :])  # n block: dL/da_n
+        dGX[..., 2 * H :] = dA_n
         dGH2 = dGH.reshape(T * B, 3 * H)
         dW_hh = dGH2.T @ h_prev.reshape(T * B, H)  # (3H, H)
         db_hh = dGH2.sum(axis=0) if cache["has_bhh"] else None  # (3H,)
     else:
         RH = cache["RH"]
+        Pn = (1 - z) * (1 - n * n)  # d a_n / d h_t (T, B, H)
+        Pz = (h_prev - n) * z * (1 - z)  # d a_z / d h_t
         hr = h_prev * r * (1 - r)  # (T, B, H)
         W_hrz, W_hn = W_hh[: 2 * H], W_hh[2 * H :]
         dGX = np.empty((T, B, 3 * H), dt)  # dL/da (all biases are outside the products)

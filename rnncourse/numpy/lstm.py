@@ -201,7 +201,7 @@ def lstm_forward(x, h0, c0, W_xh, W_hh, b_h, lengths=None):
     Wh = _to_internal(W_hh, H)  # (4H, H)
     scale = np.ones(4 * H, dt)  # sigma(a) = (1 + tanh(a/2)) / 2 for o, i, f
     scale[: 3 * H] = 0.5
-    WhT_scaled = (Wh * scale[:, None]).T  # (H, 4H)
+    WhT_scaled = np.ascontiguousarray((Wh * scale[:, None]).T)  # (H, 4H)
 
     hs = np.empty((T + 1, B, H), dt)  # hs[t] = h_t
     cs = np.empty((T + 1, B, H), dt)  # cs[t] = c_t
@@ -241,10 +241,9 @@ def lstm_backward(dh, cache, dh_n=None, dc_n=None):
     r"""Backpropagation through time for :func:`lstm_forward`.
 
     Applies :func:`lstm_step_backward` from :math:`t = T` down to 1, carrying
-    :math:`\partial L/\partial h_{t-1}` and :math:`\partial L/\partial c_{t-1}`. The products
-    that do not depend on the carried gradients (such as :math:`\sigma'(a_i) g_t`) are
-    computed for all steps before the loop; the weight gradients are one matrix product over
-    the stacked steps after it.
+    :math:`\partial L/\partial h_{t-1}` and :math:`\partial L/\partial c_{t-1}`. Each step works
+    on small (B, H) buffers that stay in the cache; the weight gradients are one matrix
+    product over the stacked steps after the loop.
 
     Parameters
     ----------
@@ -275,28 +274,33 @@ def lstm_backward(dh, cache, dh_n=None, dc_n=None):
     dhs, dh_next = _prepare_dh(dh, dh_n, lengths, T, B, H, dt)
     dc_in, dc_carry = _prepare_dh(None, dc_n, lengths, T, B, H, dt)
 
-    o, i, f, g = A[..., :H], A[..., H : 2 * H], A[..., 2 * H : 3 * H], A[..., 3 * H :]  # (T, B, H)
-    P = np.empty((T, B, 4 * H), dt)  # d a / d (carried gradient), blocks o, i, f, g
-    np.multiply(o * (1 - o), tanh_c, out=P[..., :H])  # times dL/dh_t
-    np.multiply(i * (1 - i), g, out=P[..., H : 2 * H])  # times dL/dc_t
-    np.multiply(f * (1 - f), cs[:-1], out=P[..., 2 * H : 3 * H])  # times dL/dc_t
-    np.multiply(1 - g * g, i, out=P[..., 3 * H :])  # times dL/dc_t
-    o_dtanh = o * (1 - tanh_c * tanh_c)  # dc_t / dh_t (T, B, H)
-
     dA = np.empty((T, B, 4 * H), dt)  # dL/da_t, blocks o, i, f, g
-    dc = np.empty((B, H), dt)
+    dh_t, dc, tmp = np.empty((B, H), dt), np.empty((B, H), dt), np.empty((B, H), dt)
     for t in range(T - 1, -1, -1):
-        dh_t = dhs[t]
-        dh_t += dh_next  # dL/dh_t
-        np.multiply(dh_t, o_dtanh[t], out=dc)
-        dc += dc_carry  # dL/dc_t
+        a, tc, da = A[t], tanh_c[t], dA[t]  # (B, 4H), (B, H), (B, 4H)
+        o, i, f, g = a[:, :H], a[:, H : 2 * H], a[:, 2 * H : 3 * H], a[:, 3 * H :]
+        np.add(dhs[t], dh_next, out=dh_t)  # dL/dh_t
+        np.multiply(tc, tc, out=dc)
+        np.subtract(1.0, dc, out=dc)
+        dc *= o
+        dc *= dh_t
+        dc += dc_carry  # dL/dc_t = dL/dh_t * o * (1 - tanh^2 c_t) + dL/dc_t from t+1
         if lengths is not None:
             dc += dc_in[t]
-        da = dA[t]  # (B, 4H)
-        np.multiply(dh_t, P[t, :, :H], out=da[:, :H])  # o block
-        np.multiply(dc[:, None, :], P[t].reshape(B, 4, H)[:, 1:], out=da.reshape(B, 4, H)[:, 1:])  # i, f, g
+        np.subtract(1.0, a, out=da)
+        da *= a  # sigma' = s (1 - s) for o, i, f (the g block is overwritten next)
+        np.multiply(g, g, out=da[:, 3 * H :])
+        np.subtract(1.0, da[:, 3 * H :], out=da[:, 3 * H :])  # tanh' = 1 - g^2
+        np.multiply(dh_t, tc, out=tmp)
+        da[:, :H] *= tmp  # dL/da_o = dL/dh_t * tanh c_t * sigma'
+        np.multiply(dc, g, out=tmp)
+        da[:, H : 2 * H] *= tmp  # dL/da_i = dL/dc_t * g * sigma'
+        np.multiply(dc, cs[t], out=tmp)
+        da[:, 2 * H : 3 * H] *= tmp  # dL/da_f = dL/dc_t * c_{t-1} * sigma'
+        np.multiply(dc, i, out=tmp)
+        da[:, 3 * H :] *= tmp  # dL/da_g = dL/dc_t * i * tanh'
         np.matmul(da, Wh, out=dh_next)  # dL/dh_{t-1} (B, H)
-        np.multiply(dc, f[t], out=dc_carry)  # dL/dc_{t-1} (B, H)
+        np.multiply(dc, f, out=dc_carry)  # dL/dc_{t-1} (B, H)
     dA2 = dA.reshape(T * B, 4 * H)
     dW_xh = _from_internal(dA2.T @ x.reshape(T * B, D), H)  # (4H, D)
     dW_hh = _from_internal(dA2.T @ hs[:-1].reshape(T * B, H), H)  # (4H, H)

@@ -170,7 +170,7 @@ def rnn_forward(x, h0, W_xh, W_hh, b_h, nonlinearity="tanh", lengths=None):
     np.matmul(x.reshape(T * B, D), W_xh.T, out=a.reshape(T * B, H))  # all steps at once
     if b_h is not None:
         a += b_h
-    W_hhT = W_hh.T  # (H, H)
+    W_hhT = np.ascontiguousarray(W_hh.T)  # (H, H)
     tmp = np.empty((B, H), dt)
     for t in range(T):
         np.matmul(hs[t], W_hhT, out=tmp)  # (B, H)
@@ -230,11 +230,17 @@ def rnn_backward(dh, cache, dh_n=None):
     dh = check_grad("dh", dh, (T, B, H), dt, "(T, B, H), like the output h")
     dh_n = check_grad("dh_n", dh_n, (B, H), dt, "(B, H), like h_n")
     da, dh_next = _prepare_dh(dh, dh_n, lengths, T, B, H, dt)  # da starts as dL/dh_t from above
-    h = hs[1:]  # (T, B, H)
-    deriv = 1.0 - h * h if cache["nonlinearity"] == "tanh" else (h > 0).astype(dt)  # phi'(a_t)
+    tanh = cache["nonlinearity"] == "tanh"
+    deriv = np.empty((B, H), dt)
     for t in range(T - 1, -1, -1):
+        h_t = hs[t + 1]
+        if tanh:
+            np.multiply(h_t, h_t, out=deriv)
+            np.subtract(1.0, deriv, out=deriv)  # tanh'(a_t) = 1 - h_t^2
+        else:
+            np.greater(h_t, 0.0, out=deriv)  # relu'(a_t) = [h_t > 0]
         da[t] += dh_next  # dL/dh_t
-        da[t] *= deriv[t]  # delta_t = dL/da_t
+        da[t] *= deriv  # delta_t = dL/da_t
         np.matmul(da[t], W_hh, out=dh_next)  # dL/dh_{t-1} (B, H)
     da2 = da.reshape(T * B, H)
     dW_xh = da2.T @ x.reshape(T * B, D)  # (H, D)
