@@ -87,8 +87,6 @@ class _RNNBase(nn.Module):
         self.input_size = _check_size("input_size", input_size)
         self.hidden_size = _check_size("hidden_size", hidden_size)
         self.num_layers = _check_size("num_layers", num_layers)
-        if self.num_layers < 1:
-            raise ValueError(f"num_layers must be at least 1, got {num_layers}")
         if isinstance(dropout, bool) or not isinstance(dropout, numbers.Number) or not 0 <= dropout <= 1:
             raise ValueError(f"dropout must be a number in [0, 1] (the probability of zeroing "
                              f"an element), got {dropout!r}")
