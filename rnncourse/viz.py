@@ -305,7 +305,7 @@ def draw_token_strip(ax, tokens, colors=None, *, y: float = 0.0, cell: float = 1
 
 
 def plot_hidden_states(ax, h, inputs=None, *, cmap: str = "RdBu_r", step_offset: int = 0,
-                       colorbar: bool = True):
+                       group: int | None = None, colorbar: bool = True):
     r"""Show hidden states over time as a heat map: one row per unit, one column per step.
 
     Parameters
@@ -320,6 +320,9 @@ def plot_hidden_states(ax, h, inputs=None, *, cmap: str = "RdBu_r", step_offset:
         A diverging colour map (0 is white).
     step_offset : int
         Added to the step numbers on the x axis (the first column is step ``1 + step_offset``).
+    group : int, optional
+        Draw a vertical line after every ``group`` steps (e.g. 3 for the triples of the
+        temporal XOR).
     colorbar : bool
         Add a colour bar.
 
@@ -348,6 +351,10 @@ def plot_hidden_states(ax, h, inputs=None, *, cmap: str = "RdBu_r", step_offset:
         ax.set_yticks(np.arange(-1, H))
         ax.set_yticklabels(["input"] + [str(j + 1) for j in range(H)])
         ax.set_ylim(H - 0.5, -1.5)
+    if group is not None:
+        group = _check_int("group", group, 1)
+        for edge in range(group, T, group):
+            ax.axvline(edge - 0.5, color="black", linewidth=1.5)
     if colorbar:
         ax.figure.colorbar(image, ax=ax, fraction=0.04, pad=0.02, label="$h_{t,j}$")
     return image

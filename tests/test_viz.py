@@ -124,11 +124,12 @@ def test_plot_hidden_states_shows_units_as_rows(ax):
     from rnncourse.viz import plot_hidden_states
 
     h = np.tanh(np.random.default_rng(0).normal(size=(9, 3)))  # (T, H)
-    image = plot_hidden_states(ax, h, inputs=np.arange(9) % 2, colorbar=False)
+    image = plot_hidden_states(ax, h, inputs=np.arange(9) % 2, group=3, colorbar=False)
     assert image.get_array().shape == (3, 9)
     assert np.allclose(image.get_array(), h.T)
     assert image.get_clim() == (-1.0, 1.0)
     assert [t.get_text() for t in ax.texts] == [str(v) for v in np.arange(9) % 2]
+    assert [line.get_xdata()[0] for line in ax.lines] == [2.5, 5.5]  # between the groups
     with pytest.raises(ValueError, match=r"shape \(T, H\)"):
         plot_hidden_states(ax, h[:, :, None])
     with pytest.raises(ValueError, match="inputs must have T = 9"):
