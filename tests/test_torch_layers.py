@@ -122,6 +122,19 @@ def test_layer_state_dict_names_and_shapes_match_torch_nn(mode):
 
 
 @pytest.mark.parametrize("mode", MODES)
+def test_layer_attributes_match_torch_nn(mode):
+    ours_cls, ref_cls, extra = MODES[mode]
+    kwargs = dict(input_size=3, hidden_size=4, num_layers=2, bias=False, batch_first=True,
+                  dropout=0.25, bidirectional=True, **extra)
+    ours, ref = ours_cls(**kwargs), ref_cls(**kwargs)
+    for name in ("input_size", "hidden_size", "num_layers", "bias", "batch_first", "dropout",
+                 "bidirectional", "mode", "nonlinearity", "proj_size"):
+        assert getattr(ours, name, None) == getattr(ref, name, None), name
+    assert [[p.shape for p in w] for w in ours.all_weights] == [[p.shape for p in w] for w in ref.all_weights]
+    ours.flatten_parameters()  # accepted, as torch.nn's
+
+
+@pytest.mark.parametrize("mode", MODES)
 def test_layer_load_state_dict_from_torch_nn(mode, backend):
     """torch.nn -> ours (the other direction is used by every comparison below)."""
     ours_cls, ref_cls, extra = MODES[mode]

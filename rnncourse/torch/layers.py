@@ -97,6 +97,7 @@ class _RNNBase(nn.Module):
         self.batch_first = bool(batch_first)
         self.dropout = float(dropout)
         self.bidirectional = bool(bidirectional)
+        self.proj_size = 0  # as torch.nn; LSTM projections are not implemented
         factory = {"device": device, "dtype": dtype}
         G, H, dirs = self._num_gates, hidden_size, 2 if bidirectional else 1
         self._weight_names: list[list[str]] = []  # per (layer, direction): [W_ih, W_hh, (b_ih, b_hh)]
@@ -119,6 +120,10 @@ class _RNNBase(nn.Module):
     def reset_parameters(self, generator: torch.Generator | None = None) -> None:
         """Draw every parameter from U(-1/sqrt(H), 1/sqrt(H)), as torch.nn."""
         init_uniform_(self.parameters(), self.hidden_size, generator)
+
+    def flatten_parameters(self) -> None:
+        """Do nothing; kept so that code written for torch.nn (which packs its weights for
+        cuDNN here) runs unchanged."""
 
     @property
     def all_weights(self) -> list[list[Tensor]]:
@@ -308,6 +313,7 @@ class RNN(_RNNBase):
         super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout,
                          bidirectional, device, dtype, generator)
         self.nonlinearity = nonlinearity
+        self.mode = "RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU"  # torch.nn's names
 
     def extra_repr(self) -> str:
         s = super().extra_repr()
@@ -355,7 +361,7 @@ class LSTM(_RNNBase):
                              "by rnncourse.torch.LSTM; use proj_size=0 (or torch.nn.LSTM)")
         super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout,
                          bidirectional, device, dtype, generator)
-        self.proj_size = 0
+        self.mode = "LSTM"
 
     def _make_step(self, W_hh, b_hh):
         def step(gx_t: Tensor, state: State) -> State:
@@ -399,6 +405,7 @@ class GRU(_RNNBase):
         super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout,
                          bidirectional, device, dtype, generator)
         self.reset_after = bool(reset_after)
+        self.mode = "GRU"
 
     def extra_repr(self) -> str:
         s = super().extra_repr()
