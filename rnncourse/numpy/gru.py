@@ -290,7 +290,7 @@ def gru_backward(dh, cache, dh_n=None):
     dt = hs.dtype
     dh = check_grad("dh", dh, (T, B, H), dt, "(T, B, H), like the output h")
     dh_n = check_grad("dh_n", dh_n, (B, H), dt, "(B, H), like h_n")
-    dhs, dh_next = _prepare_dh(dh, dh_n, lengths, T, B, H, dt)
+    dhs, dh_next = _prepare_dh(dh, dh_n, lengths, T, B, H, dt, copy=not cache["reset_after"])
     r, z, n = A[..., :H], A[..., H : 2 * H], A[..., 2 * H :]  # (T, B, H)
     h_prev = hs[:-1]  # (T, B, H)
     tmp = np.empty((B, H), dt)

@@ -223,7 +223,7 @@ class _RecurrentLayer:
         dout = d_output
         for k in range(self.num_layers - 1, -1, -1):
             D_k = c["D"] if k == 0 else dirs * H
-            d_in = np.zeros((T, B, D_k), self.dtype)
+            d_in = np.zeros((T, B, D_k), self.dtype) if dirs == 2 else None
             for d, sfx in enumerate(("", "_reverse")[:dirs]):
                 idx = k * dirs + d
                 dh = None if dout is None else dout[..., d * H : (d + 1) * H]
@@ -231,7 +231,10 @@ class _RecurrentLayer:
                     dh = reverse_padded(dh, lengths)
                 dstate_n = tuple(None if g is None else g[idx] for g in d_finals)
                 dx, dstate0, pgrads = self._cell_backward(dh, c["caches"][idx], dstate_n)
-                d_in += dx if d == 0 else reverse_padded(dx, lengths)
+                if dirs == 1:
+                    d_in = dx
+                else:
+                    d_in += dx if d == 0 else reverse_padded(dx, lengths)
                 for acc, g in zip(d_states0, dstate0):
                     acc[idx] = g
                 for name, g in zip(("weight_ih", "weight_hh", "bias_ih", "bias_hh"), pgrads):

@@ -271,7 +271,7 @@ def lstm_backward(dh, cache, dh_n=None, dc_n=None):
     dh = check_grad("dh", dh, (T, B, H), dt, "(T, B, H), like the output h")
     dh_n = check_grad("dh_n", dh_n, (B, H), dt, "(B, H), like h_n")
     dc_n = check_grad("dc_n", dc_n, (B, H), dt, "(B, H), like c_n")
-    dhs, dh_next = _prepare_dh(dh, dh_n, lengths, T, B, H, dt)
+    dhs, dh_next = _prepare_dh(dh, dh_n, lengths, T, B, H, dt, copy=False)  # read only
     dc_in, dc_carry = _prepare_dh(None, dc_n, lengths, T, B, H, dt)
 
     dA = np.empty((T, B, 4 * H), dt)  # dL/da_t, blocks o, i, f, g

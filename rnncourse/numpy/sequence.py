@@ -80,14 +80,20 @@ def last_step(h: np.ndarray, lengths=None) -> np.ndarray:
     return h[lengths - 1, np.arange(h.shape[1])]  # (B, H)
 
 
-def _prepare_dh(dh, dh_n, lengths, T, B, H, dtype):
+def _prepare_dh(dh, dh_n, lengths, T, B, H, dtype, copy=True):
     """Gradient reaching the states from outside the recurrence, as one (T, B, H) array.
 
     With lengths, outputs on padding are constant zeros (no gradient) and the final state is
     the state after the last real step, so ``dh_n`` enters there. Without lengths, ``dh_n``
-    is returned separately and starts the backward recursion.
+    is returned separately and starts the backward recursion. With ``copy=False`` the result
+    may be ``dh`` itself (for callers that only read it).
     """
-    out = np.zeros((T, B, H), dtype) if dh is None else dh.copy()
+    if dh is None:
+        out = np.zeros((T, B, H), dtype)
+    elif copy or lengths is not None:
+        out = dh.copy()
+    else:
+        out = dh
     if lengths is None:
         return out, (np.zeros((B, H), dtype) if dh_n is None else dh_n.copy())
     out *= (np.arange(T)[:, None] < lengths)[:, :, None]  # no gradient into padded outputs
