@@ -89,18 +89,17 @@ def rnn_hidden_jacobian(h_next, W_hh):
     return (1 - h_next ** 2)[:, :, None] * W_hh[None, :, :]  # (B, H, H): row i scaled by 1 - h_i^2
 
 
-def _sigmoid(a):
-    return 1 / (1 + np.exp(-a))
-
-
 def lstm_step_forward(x, h_prev, c_prev, W_xh, W_hh, b_h):
     """One LSTM step (gates i, f, g, o stacked in the rows of the weights)."""
+    def sigmoid(a):
+        return 1 / (1 + np.exp(-a))
+
     H = h_prev.shape[1]
     a = x @ W_xh.T + h_prev @ W_hh.T + b_h  # (B, 4H)
-    i = _sigmoid(a[:, :H])                  # (B, H) input gate
-    f = _sigmoid(a[:, H:2 * H])             # (B, H) forget gate
+    i = sigmoid(a[:, :H])                   # (B, H) input gate
+    f = sigmoid(a[:, H:2 * H])              # (B, H) forget gate
     g = np.tanh(a[:, 2 * H:3 * H])          # (B, H) candidate
-    o = _sigmoid(a[:, 3 * H:])              # (B, H) output gate
+    o = sigmoid(a[:, 3 * H:])               # (B, H) output gate
     c_next = f * c_prev + i * g
     h_next = o * np.tanh(c_next)
     return h_next, c_next
@@ -108,20 +107,26 @@ def lstm_step_forward(x, h_prev, c_prev, W_xh, W_hh, b_h):
 
 def gru_step_forward(x, h_prev, W_xh, W_hh, b_xh, b_hh):
     """One GRU step as in PyTorch (gates r, z, n; the reset gate applied after the matmul)."""
+    def sigmoid(a):
+        return 1 / (1 + np.exp(-a))
+
     H = h_prev.shape[1]
-    gx = x @ W_xh.T + b_xh                         # (B, 3H)
-    gh = h_prev @ W_hh.T + b_hh                    # (B, 3H)
-    r = _sigmoid(gx[:, :H] + gh[:, :H])            # (B, H) reset gate
-    z = _sigmoid(gx[:, H:2 * H] + gh[:, H:2 * H])  # (B, H) update gate
+    gx = x @ W_xh.T + b_xh                          # (B, 3H)
+    gh = h_prev @ W_hh.T + b_hh                     # (B, 3H)
+    r = sigmoid(gx[:, :H] + gh[:, :H])              # (B, H) reset gate
+    z = sigmoid(gx[:, H:2 * H] + gh[:, H:2 * H])    # (B, H) update gate
     n = np.tanh(gx[:, 2 * H:] + r * gh[:, 2 * H:])  # (B, H) candidate
     return (1 - z) * n + z * h_prev
 
 
 def lstm_step_backward(dh_next, dc_next, x, h_prev, c_prev, W_xh, W_hh, b_h):
     """Backward pass of one LSTM step, given dL/dh_next and dL/dc_next (B, H)."""
+    def sigmoid(a):
+        return 1 / (1 + np.exp(-a))
+
     H = h_prev.shape[1]
     a = x @ W_xh.T + h_prev @ W_hh.T + b_h  # (B, 4H): recompute the forward step
-    i, f, o = _sigmoid(a[:, :H]), _sigmoid(a[:, H:2 * H]), _sigmoid(a[:, 3 * H:])
+    i, f, o = sigmoid(a[:, :H]), sigmoid(a[:, H:2 * H]), sigmoid(a[:, 3 * H:])
     g = np.tanh(a[:, 2 * H:3 * H])
     tanh_c = np.tanh(f * c_prev + i * g)
     dc = dc_next + dh_next * o * (1 - tanh_c ** 2)  # (B, H): both paths into c_next
@@ -134,7 +139,10 @@ def lstm_step_backward(dh_next, dc_next, x, h_prev, c_prev, W_xh, W_hh, b_h):
     dx = da @ W_xh                           # (B, D)
     dh_prev = da @ W_hh                      # (B, H)
     dc_prev = dc * f                         # (B, H)
-    return dx, dh_prev, dc_prev, da.T @ x, da.T @ h_prev, da.sum(axis=0)
+    dW_xh = da.T @ x                         # (4H, D)
+    dW_hh = da.T @ h_prev                    # (4H, H)
+    db_h = da.sum(axis=0)                    # (4H,)
+    return dx, dh_prev, dc_prev, dW_xh, dW_hh, db_h
 
 
 def count_parameters(cell, input_size, hidden_size, num_layers=1, bidirectional=False):

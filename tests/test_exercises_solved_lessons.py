@@ -1,0 +1,45 @@
+"""Every lesson with exercises runs top to bottom with its stubs replaced by the reference
+solutions, and every check passes (RNNCOURSE_STRICT=1 turns a non-pass into an error).
+
+Lesson convention (see rnncourse.exercises.solve): the stub ``def <name>(...)`` and
+``ex.<id>.check(<name>)`` are in the same code cell.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from rnncourse.exercises.solve import CHECK_CALL
+
+LESSONS_DIR = Path(__file__).resolve().parent.parent / "lessons"
+LESSONS_WITH_EXERCISES = sorted(
+    p for p in LESSONS_DIR.glob("*.md") if CHECK_CALL.search(p.read_text(encoding="utf-8"))
+)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "lesson",
+    LESSONS_WITH_EXERCISES
+    or [pytest.param(None, marks=pytest.mark.skip(reason="no lessons/*.md calls ex.<id>.check yet"))],
+    ids=lambda p: p.stem if p else "none",
+)
+def test_solved_lesson_runs_and_every_check_passes(lesson, monkeypatch, tmp_path):
+    jupytext = pytest.importorskip("jupytext")
+    pytest.importorskip("nbclient")
+    from rnncourse.exercises.cli import collect_results, execute_notebook
+    from rnncourse.exercises.solve import check_calls, solve_notebook
+
+    nb = solve_notebook(jupytext.read(str(lesson)))
+    checked = {eid for cell in nb.cells if cell.cell_type == "code" for eid, _ in check_calls(cell.source)}
+    monkeypatch.setenv("RNNCOURSE_STRICT", "1")
+    monkeypatch.setenv("RNNCOURSE_NO_PROGRESS", "1")
+    monkeypatch.setenv("RNNCOURSE_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    monkeypatch.delenv("RNNCOURSE_CONTEXT", raising=False)
+    execute_notebook(nb, LESSONS_DIR, timeout=600)  # raises CellExecutionError on any failure
+    results = collect_results(nb)
+    assert set(results) == checked
+    assert all(r["status"] == "pass" for r in results.values()), results
