@@ -297,10 +297,10 @@ def gru_backward(dh, cache, dh_n=None):
     if cache["reset_after"]:
         GH = cache["GH"]  # W_hh h_{t-1} + b_hh; its n block is used unscaled
         dGH = np.empty((T, B, 3 * H), dt)  # dL/d(W_hh h_{t-1} + b_hh)
-        dA_n = np.empty((T, B, H), dt)  # dL/da_n, the n block of dL/d(W_xh x + b_xh)
+        dGX = np.empty((T, B, 3 * H), dt)  # dL/d(W_xh x_t + b_xh): same r, z blocks, own n block
         dh_t = np.empty((B, H), dt)
         for t in range(T - 1, -1, -1):
-            a, dg, da_n = A[t], dGH[t], dA_n[t]  # (B, 3H), (B, 3H), (B, H)
+            a, dg, da_n = A[t], dGH[t], dGX[t, :, 2 * H :]  # (B, 3H), (B, 3H), (B, H)
             r_t, z_t, n_t = a[:, :H], a[:, H : 2 * H], a[:, 2 * H :]
             np.add(dhs[t], dh_next, out=dh_t)  # dL/dh_t
             np.subtract(1.0, a[:, : 2 * H], out=dg[:, : 2 * H])
@@ -316,11 +316,10 @@ def gru_backward(dh, cache, dh_n=None):
             np.subtract(h_prev[t], n_t, out=tmp)
             tmp *= dh_t
             dg[:, H : 2 * H] *= tmp  # dL/da_z = dL/dh_t (h_{t-1} - n) sigma'
+            dGX[t, :, : 2 * H] = dg[:, : 2 * H]
             np.matmul(dg, W_hh, out=dh_next)
             np.multiply(dh_t, z_t, out=tmp)
             dh_next += tmp  # dL/dh_{t-1}
-        dGX = dGH.copy()  # r, z blocks are shared
-        dGX[..., 2 * H :] = dA_n
         dGH2 = dGH.reshape(T * B, 3 * H)
         dW_hh = dGH2.T @ h_prev.reshape(T * B, H)  # (3H, H)
         db_hh = dGH2.sum(axis=0) if cache["has_bhh"] else None  # (3H,)
