@@ -9,6 +9,7 @@ is "don't know", and the checker runs the function instead.
 from __future__ import annotations
 
 import ast
+import dis
 import inspect
 import re
 import textwrap
@@ -54,12 +55,28 @@ def _classify_body(body) -> str | None:
     return None
 
 
+def _empty_bytecode(fn) -> str | None:
+    """Without source: a body that compiles to a bare ``return None`` (docstring, ``pass``,
+    ``...``) is a stub."""
+    code = getattr(fn, "__code__", None)
+    if code is None:
+        return None
+    ops = [
+        (i.opname, i.argval)
+        for i in dis.get_instructions(code)
+        if i.opname not in ("RESUME", "NOP", "CACHE", "COPY_FREE_VARS", "MAKE_CELL")
+    ]
+    if ops in ([("LOAD_CONST", None), ("RETURN_VALUE", None)], [("RETURN_CONST", None)]):
+        return "stub"
+    return None
+
+
 def stub_reason(fn) -> str | None:
     """``"stub"``, ``"placeholder"``, or ``None`` (attempted, or the source is unavailable)."""
     try:
         source = textwrap.dedent(inspect.getsource(fn))
     except (OSError, TypeError, IndentationError):
-        return None
+        return _empty_bytecode(fn)
     try:
         tree = ast.parse(source)
     except SyntaxError:
