@@ -32,7 +32,6 @@ class Embedding:
 
     Attributes
     ----------
-    weight : ndarray, shape (V, E)
     grads : dict
         ``"weight"``, filled by :meth:`backward`.
     """

@@ -37,10 +37,9 @@ class Linear:
 
     Attributes
     ----------
-    weight : ndarray, shape (out_features, in_features)
-    bias : ndarray, shape (out_features,), or None
     grads : dict
-        ``"weight"`` (and ``"bias"``), filled by :meth:`backward`.
+        ``"weight"`` (and ``"bias"``), filled by :meth:`backward`. The parameters themselves
+        are the properties ``weight`` (out_features, in_features) and ``bias`` (out_features,).
     """
 
     def __init__(self, in_features, out_features, bias=True, dtype=np.float64, rng=None):
