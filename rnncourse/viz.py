@@ -63,7 +63,7 @@ def _check_int(name: str, value, minimum: int) -> int:
     return int(value)
 
 
-def _box(ax, diagram, cx, cy, text, color, width=0.9, height=0.6, dashed=False, fontsize=12,
+def _box(ax, diagram, cx, cy, text, color, width=0.9, height=0.6, dashed=False, fontsize=15,
          text_color="black"):
     """A rounded box centred at (cx, cy) with ``text`` inside."""
     patch = FancyBboxPatch(
@@ -80,7 +80,7 @@ def _box(ax, diagram, cx, cy, text, color, width=0.9, height=0.6, dashed=False, 
 
 
 def _arrow(ax, diagram, start, end, label=None, label_offset=(0.0, 0.0), color=EDGE_COLOR,
-           connectionstyle="arc3", fontsize=10, label_color="#7a2e00"):
+           connectionstyle="arc3", fontsize=12, label_color="#7a2e00"):
     """An arrow from ``start`` to ``end`` (data coordinates), optionally labelled at its middle."""
     arrow = FancyArrowPatch(start, end, arrowstyle="-|>", mutation_scale=14, linewidth=1.3,
                             color=color, shrinkA=0, shrinkB=0, connectionstyle=connectionstyle,
@@ -152,7 +152,7 @@ def draw_unrolled_rnn(ax, T: int = 4, *, show_outputs: bool = True, folded: bool
     if len(step_names) != T:
         raise ValueError(f"step_names must have T = {T} entries, got {len(step_names)}")
     d = Diagram()
-    dx, y_x, y_h, y_y = 1.7, 0.0, 1.5, 3.0
+    dx, y_x, y_h, y_y = 2.0, 0.0, 1.6, 3.2
     half_w, half_h = 0.45, 0.3
     top = y_y if show_outputs else y_h
     x0 = 0.0
@@ -164,14 +164,14 @@ def draw_unrolled_rnn(ax, T: int = 4, *, show_outputs: bool = True, folded: bool
         _arrow(ax, d, (cx, y_x + half_h), (cx, y_h - half_h),
                "$W_{xh}$" if weight_labels else None, (-0.4, 0.0))
         _arrow(ax, d, (cx + half_w, y_h + 0.18), (cx + half_w, y_h - 0.18),
-               "$W_{hh}$" if weight_labels else None, (0.72, 0.0),
+               "$W_{hh}$" if weight_labels else None, (0.8, 0.0),
                connectionstyle="arc3,rad=-2.4")
         if show_outputs:
             _box(ax, d, cx, y_y, "$y_t$", OUTPUT_COLOR)
             _arrow(ax, d, (cx, y_h + half_h), (cx, y_y - half_h),
                    "$W_{hy}$" if weight_labels else None, (-0.4, 0.0))
-        d.labels.append(ax.text(cx + 1.85, y_h, "=", ha="center", va="center", fontsize=22))
-        x0 = 2.8
+        d.labels.append(ax.text(cx + 2.1, y_h, "=", ha="center", va="center", fontsize=22))
+        x0 = 3.2
     first = x0 + (dx if show_h0 else 0.0)
     if show_h0:
         _box(ax, d, x0, y_h, "$h_0$", "white", dashed=True)
@@ -180,14 +180,14 @@ def draw_unrolled_rnn(ax, T: int = 4, *, show_outputs: bool = True, folded: bool
         _box(ax, d, cx, y_x, f"$x_{{{name}}}$", INPUT_COLOR)
         _box(ax, d, cx, y_h, f"$h_{{{name}}}$", HIDDEN_COLOR)
         _arrow(ax, d, (cx, y_x + half_h), (cx, y_h - half_h),
-               "$W_{xh}$" if weight_labels else None, (-0.42, 0.0))
+               "$W_{xh}$" if weight_labels else None, (-0.45, 0.0))
         if k > 0 or show_h0:
             _arrow(ax, d, (cx - dx + half_w, y_h), (cx - half_w, y_h),
-                   "$W_{hh}$" if weight_labels else None, (0.0, 0.22))
+                   "$W_{hh}$" if weight_labels else None, (0.0, 0.25))
         if show_outputs:
             _box(ax, d, cx, y_y, f"$y_{{{name}}}$", OUTPUT_COLOR)
             _arrow(ax, d, (cx, y_h + half_h), (cx, y_y - half_h),
-                   "$W_{hy}$" if weight_labels else None, (-0.42, 0.0))
+                   "$W_{hy}$" if weight_labels else None, (-0.45, 0.0))
     right = first + (T - 1) * dx
     left = -0.9 if folded else x0 - 0.75
     ax.set_xlim(left, right + 0.75)
