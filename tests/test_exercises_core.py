@@ -278,3 +278,17 @@ def test_importing_exercises_does_not_import_torch():
     code = "import sys, rnncourse.exercises as ex; ex.list(); print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+def test_learner_prints_are_captured_into_the_verdict(capsys):
+    def chatty(x, h_prev, W_xh, W_hh, b_h):
+        print("shape of x:", x.shape)
+        return correct_step(x, h_prev, W_xh, W_hh, b_h) * 2
+
+    ex.rnn_step_forward.check(chatty)
+    out = capsys.readouterr().out
+    assert out.count("shape of x:") == 1  # once, inside the verdict, although it ran many times
+    assert "printed (first call): shape of x: (3, 4)" in out
+    ex.rnn_step_forward.check(lambda x, h_prev, W_xh, W_hh, b_h: print("hi") or correct_step(x, h_prev, W_xh, W_hh, b_h))
+    out = capsys.readouterr().out
+    assert out.startswith("[Passed]") and "printed" not in out  # a pass shows no printout

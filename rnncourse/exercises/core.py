@@ -342,6 +342,16 @@ class Exercise:
         return None
 
     def _evaluate(self, fn, timeout) -> Result:
+        result = self._evaluate_inner(fn, timeout)
+        printed = getattr(self, "_first_printout", "")
+        if printed and not result.passed:
+            lines = printed.rstrip("\n").split("\n")
+            shown = "\n".join(lines[:8]) + ("\n..." if len(lines) > 8 else "")
+            result.details.append(f"Your function printed (first call): {shown}")
+        return result
+
+    def _evaluate_inner(self, fn, timeout) -> Result:
+        self._first_printout = ""
         problem = self._signature_problem(fn)
         if problem is not None:
             return problem
@@ -355,6 +365,8 @@ class Exercise:
             args = case.make()
             outcome = runner.call(fn, args, timeout)
             learner_cache[i] = (outcome, args)
+            if i == normal[0]:
+                self._first_printout = outcome.printed
             verdict = self._judge(fn, i, outcome, args, learner_cache, timeout)
             if verdict is not None:
                 return verdict
@@ -477,6 +489,8 @@ class Exercise:
 
         def learner(j):
             if j not in learner_cache:
+                if any(out.kind == "timeout" for out, _ in learner_cache.values()):
+                    return runner.Outcome("timeout")  # don't wait for a slow function again and again
                 args = self.cases[j].make()
                 learner_cache[j] = (runner.call(fn, args, timeout), args)
             return learner_cache[j][0]

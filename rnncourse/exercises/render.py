@@ -116,9 +116,9 @@ class TableView:
     def __repr__(self) -> str:
         widths = [max([len(c)] + [len(r[i]) for r in self.rows]) for i, c in enumerate(self.columns)]
         fmt = "  ".join("{:<%d}" % w for w in widths)
-        lines = [self.heading, fmt.format(*self.columns), fmt.format(*("-" * w for w in widths))]
-        lines += [fmt.format(*r).rstrip() for r in self.rows]
-        return "\n".join(lines)
+        lines = [fmt.format(*self.columns), fmt.format(*("-" * w for w in widths))]
+        lines += [fmt.format(*r) for r in self.rows]
+        return "\n".join([self.heading] + [line.rstrip() for line in lines])
 
     def _repr_html_(self) -> str:
         head = "".join(f"<th>{_e(c)}</th>" for c in self.columns)

@@ -5,12 +5,15 @@ function is still running then, the checker raises :class:`CheckTimeout` inside 
 (``PyThreadState_SetAsyncExc``), which stops any loop written in Python at its next bytecode.
 A call stuck inside one long C routine (one enormous NumPy operation) stops only when that
 routine returns; until then it keeps running in the background, but the kernel stays usable
-and the verdict says so.
+and the verdict says so. What the call prints is captured (so a check makes exactly one
+output); the checker shows the first call's printout with a failing verdict.
 """
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
+import io
 import linecache
 import os
 import re
@@ -61,6 +64,7 @@ class Outcome:
     frames: list = field(default_factory=list)
     stopped: bool = True  # for timeouts: whether the runaway thread was stopped
     exception: BaseException | None = None
+    printed: str = ""  # what the call wrote to stdout/stderr (kept out of the notebook)
 
     @property
     def error_line(self) -> str:
@@ -121,16 +125,22 @@ def call(fn, args, timeout: float = DEFAULT_TIMEOUT) -> Outcome:
             box["exc"] = exc
 
     thread = threading.Thread(target=target, name="rnncourse-check", daemon=True)
-    with warnings.catch_warnings():
+    printed = io.StringIO()
+    with warnings.catch_warnings(), contextlib.redirect_stdout(printed), contextlib.redirect_stderr(printed):
         warnings.simplefilter("ignore")
         thread.start()
-        thread.join(timeout)
+        try:
+            thread.join(timeout)
+        except KeyboardInterrupt:  # the learner interrupted the kernel: stop their call too
+            _async_raise(thread.ident, CheckTimeout)
+            raise
         if thread.is_alive():
             _async_raise(thread.ident, CheckTimeout)
             thread.join(1.0)
-            return Outcome("timeout", stopped=not thread.is_alive())
+            return Outcome("timeout", stopped=not thread.is_alive(), printed=clean_text(printed.getvalue()))
+    text = clean_text(printed.getvalue())
     if "timeout" in box:  # pragma: no cover - the exception arrived just as it finished
-        return Outcome("timeout")
+        return Outcome("timeout", printed=text)
     if "exc" in box:
         exc = box["exc"]
         return Outcome(
@@ -139,5 +149,6 @@ def call(fn, args, timeout: float = DEFAULT_TIMEOUT) -> Outcome:
             error_message=clean_text(exc),
             frames=learner_frames(exc.__traceback__),
             exception=exc,
+            printed=text,
         )
-    return Outcome("ok", value=box.get("value"))
+    return Outcome("ok", value=box.get("value"), printed=text)
