@@ -261,3 +261,41 @@ def test_sequence_backward_checks_gradient_shape():
         rn.rnn_backward(np.zeros((3, 2, 5)), cache)
     with pytest.raises(ValueError, match=r"dh_n must have shape \(2, 4\)"):
         rn.rnn_backward(None, cache, np.zeros((4,)))
+
+
+@pytest.mark.parametrize("kind", ["rnn", "lstm", "gru", "gru_cho"])
+def test_layer_fast_path_equals_step_functions(kind):
+    """One layer, one direction: forward and backward equal a loop over the step functions."""
+    rng = np.random.default_rng(21)
+    T, B, D, H = 5, 3, 4, 2
+    layer = _layer(kind, D, H, rng=rng)
+    p = layer.parameters()
+    x, h0, c0 = rng.normal(size=(T, B, D)), rng.normal(size=(1, B, H)), rng.normal(size=(1, B, H))
+    d_out = rng.normal(size=(T, B, H))
+    out, _ = layer(x, (h0, c0) if kind == "lstm" else h0)
+    dx, _ = layer.backward(d_out)
+    W_xh, W_hh, b_ih, b_hh = p["weight_ih_l0"], p["weight_hh_l0"], p["bias_ih_l0"], p["bias_hh_l0"]
+    h, c, caches, outs = h0[0], c0[0], [], []
+    for t in range(T):
+        if kind == "rnn":
+            h, cache = rn.rnn_step_forward(x[t], h, W_xh, W_hh, b_ih + b_hh)
+        elif kind == "lstm":
+            h, c, cache = rn.lstm_step_forward(x[t], h, c, W_xh, W_hh, b_ih + b_hh)
+        else:
+            h, cache = rn.gru_step_forward(x[t], h, W_xh, W_hh, b_ih, b_hh, reset_after=(kind == "gru"))
+        caches.append(cache)
+        outs.append(h)
+    np.testing.assert_allclose(out, np.stack(outs), rtol=1e-12, atol=1e-14)
+    dh_next, dc_next = np.zeros((B, H)), np.zeros((B, H))
+    dW_xh = np.zeros_like(W_xh)
+    dxs = [None] * T
+    for t in range(T - 1, -1, -1):
+        if kind == "lstm":
+            dxs[t], dh_next, dc_next, g, *_ = rn.lstm_step_backward(d_out[t] + dh_next, dc_next, caches[t])
+        elif kind == "rnn":
+            dxs[t], dh_next, g, *_ = rn.rnn_step_backward(d_out[t] + dh_next, caches[t])
+        else:
+            dxs[t], dh_next, g, *_ = rn.gru_step_backward(d_out[t] + dh_next, caches[t])
+        dW_xh += g
+    np.testing.assert_allclose(dx, np.stack(dxs), rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(layer.grads["weight_ih_l0"], dW_xh, rtol=1e-12, atol=1e-14)
