@@ -19,6 +19,7 @@ __all__ = [
     "check_dtype",
     "as_generator",
     "check_positive_int",
+    "to_numpy",
     "check_cell_args",
     "check_grad",
 ]
@@ -115,6 +116,17 @@ def check_lengths(lengths, T: int, B: int):
     if B and (arr.min() < 1 or arr.max() > T):
         raise ValueError(f"lengths must be in [1, T] = [1, {T}], got min {arr.min()} and max {arr.max()}")
     return arr.astype(np.intp)
+
+
+def to_numpy(value) -> np.ndarray:
+    """An array-like as a NumPy array; torch tensors are detached and moved to the CPU first.
+
+    This is duck typing (anything with ``detach`` and ``cpu`` methods), so torch is never
+    imported here.
+    """
+    if hasattr(value, "detach") and hasattr(value, "cpu"):
+        value = value.detach().cpu()
+    return np.asarray(value)
 
 
 def as_generator(rng) -> np.random.Generator:

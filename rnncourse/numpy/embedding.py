@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._check import as_generator, check_dtype, check_positive_int
+from ._check import as_generator, check_dtype, check_positive_int, to_numpy
 
 __all__ = ["Embedding"]
 
@@ -60,13 +60,11 @@ class Embedding:
 
     def load_state_dict(self, state_dict) -> None:
         """Copy ``weight`` in place from a mapping (torch CPU tensors accepted)."""
-        from .layers import _to_numpy
-
         keys = set(state_dict.keys())
         if keys != {"weight"}:
             raise ValueError(f"state_dict must have exactly the key 'weight'; missing keys: "
                              f"{sorted({'weight'} - keys)}, unexpected keys: {sorted(keys - {'weight'})}")
-        w = _to_numpy("weight", state_dict["weight"])
+        w = to_numpy(state_dict["weight"])
         if w.shape != self.weight.shape:
             raise ValueError(f"weight: expected shape {self.weight.shape}, got {w.shape}")
         np.copyto(self.weight, w, casting="unsafe")

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._check import as_float_array, as_generator, check_dtype, check_lengths, check_positive_int
+from ._check import as_float_array, as_generator, check_dtype, check_lengths, check_positive_int, to_numpy
 from .gru import gru_backward, gru_forward
 from .init import init_uniform
 from .lstm import lstm_backward, lstm_forward
@@ -30,13 +30,6 @@ from .rnn import rnn_backward, rnn_forward
 from .sequence import reverse_padded
 
 __all__ = ["RNN", "LSTM", "GRU"]
-
-
-def _to_numpy(name, value):
-    """An array-like as a NumPy array; torch tensors are detached and moved to the CPU by duck typing."""
-    if hasattr(value, "detach") and hasattr(value, "cpu"):  # a torch tensor, without importing torch
-        value = value.detach().cpu()
-    return np.asarray(value)
 
 
 class _RecurrentLayer:
@@ -109,7 +102,7 @@ class _RecurrentLayer:
         arrays, wrong = {}, []
         for name, shape in expected.items():
             if name in state_dict:
-                arr = _to_numpy(name, state_dict[name])
+                arr = to_numpy(state_dict[name])  # torch tensors too, without importing torch
                 if arr.shape != shape:
                     wrong.append(f"{name}: expected {shape}, got {arr.shape}")
                 elif arr.dtype.kind not in "fiu":

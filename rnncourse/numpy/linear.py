@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._check import as_float_array, as_generator, check_dtype, check_positive_int
+from ._check import as_float_array, as_generator, check_dtype, check_positive_int, to_numpy
 from .init import init_uniform
 
 __all__ = ["Linear"]
@@ -73,11 +73,9 @@ class Linear:
 
     def load_state_dict(self, state_dict) -> None:
         """Copy parameters in place from a mapping (torch CPU tensors accepted); names and shapes checked."""
-        from .layers import _to_numpy
-
         missing = [k for k in self._params if k not in state_dict]
         unexpected = [k for k in state_dict if k not in self._params]
-        arrays = {k: _to_numpy(k, state_dict[k]) for k in self._params if k in state_dict}
+        arrays = {k: to_numpy(state_dict[k]) for k in self._params if k in state_dict}
         wrong = [f"{k}: expected {self._params[k].shape}, got {a.shape}" for k, a in arrays.items()
                  if a.shape != self._params[k].shape]
         if missing or unexpected or wrong:

@@ -8,7 +8,7 @@ Per example, in column-vector form,
 
 The batched code keeps examples in rows: ``h_t = tanh(x_t @ W_xh.T + h_prev @ W_hh.T + b_h)``.
 PyTorch stores the bias as two vectors, ``bias_ih`` and ``bias_hh``; here :math:`b_h` is their
-sum (the layers in :mod:`rnncourse.numpy.layers` do the bookkeeping).
+sum (the layers RNN, LSTM and GRU do the bookkeeping).
 
 The step functions are the readable derivation. The sequence functions compute exactly the
 same thing, organised for speed: one matrix product for the input projection of all time

@@ -32,7 +32,9 @@ def padding_mask(lengths, T: int) -> np.ndarray:
     """
     T = check_positive_int("T", T)
     lengths = np.asarray(lengths)
-    lengths = check_lengths(lengths, T, lengths.shape[0] if lengths.ndim == 1 else -1)
+    if lengths.ndim != 1:
+        raise ValueError(f"lengths must have shape (B,) (one length per sequence), got {lengths.shape}")
+    lengths = check_lengths(lengths, T, lengths.shape[0])
     return np.arange(T)[:, None] < lengths[None, :]  # (T, B)
 
 
