@@ -156,7 +156,8 @@ def test_optimizers_match_torch_optim(opt):
             list(tparams.values()), lr=0.01, betas=(0.8, 0.99), eps=1e-6)
     else:
         mom = 0.9 if opt == "sgd_momentum" else 0.0
-        ours, theirs = rn.SGD(params, lr=0.1, momentum=mom), torch.optim.SGD(list(tparams.values()), lr=0.1, momentum=mom)
+        ours = rn.SGD(params, lr=0.1, momentum=mom)
+        theirs = torch.optim.SGD(list(tparams.values()), lr=0.1, momentum=mom)
     for _ in range(5):
         grads = {k: rng.normal(size=v.shape) for k, v in params.items()}
         ours.step(grads)

@@ -47,7 +47,8 @@ class Linear:
         self.out_features = check_positive_int("out_features", out_features)
         self.dtype = check_dtype(dtype)
         rng = as_generator(rng)
-        self._params = {"weight": init_uniform((self.out_features, self.in_features), self.in_features, rng, self.dtype)}
+        shape = (self.out_features, self.in_features)
+        self._params = {"weight": init_uniform(shape, self.in_features, rng, self.dtype)}
         if bias:
             self._params["bias"] = init_uniform((self.out_features,), self.in_features, rng, self.dtype)
         self.grads = {k: np.zeros_like(v) for k, v in self._params.items()}
