@@ -47,6 +47,8 @@ from rnncourse import LESSONS as _LESSONS
 _ORDER = [stem for stem, _ in _LESSONS]
 
 #: Every exercise by id, in the order of the lessons.
+#:
+#: :meta hide-value:
 EXERCISES = {
     e.id: e
     for e in sorted(

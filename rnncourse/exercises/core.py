@@ -79,7 +79,15 @@ class Case:
 
 @dataclass
 class Result:
-    """The verdict of one check. ``status`` is one of :data:`STATUSES`."""
+    """The verdict of one check.
+
+    ``status`` is one of :data:`STATUSES`; ``mistake`` names the diagnosed mistake (two
+    mistakes are joined by ``+``, as in ``"missing_bias+no_activation"``) or is None;
+    ``message`` is the verdict in one paragraph, ``details`` the supporting lines (the
+    learner's traceback lines, the input shapes), ``hint`` the hint for a named mistake.
+    Displayed in Jupyter as HTML, elsewhere as text; ``to_dict()`` is what goes into the
+    display metadata (key ``"rnncourse"``).
+    """
 
     exercise: str
     title: str
@@ -278,10 +286,7 @@ class Exercise:
         return self.reference
 
     def __repr__(self) -> str:
-        return (
-            f"Exercise {self.id!r} (lesson {self.lesson}): {self.title}\n"
-            f"  ex.{self.id}.check(fn)  .hint()  .solution()  .use(fn)  .evaluate(fn)"
-        )
+        return f"<Exercise {self.id} (lesson {self.lesson}): {self.title}; .check(fn) .hint() .solution() .use(fn)>"
 
     # ----------------------------------------------------------------- the pipeline
     def _result(self, status, message, **kw) -> Result:
