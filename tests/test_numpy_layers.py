@@ -252,6 +252,8 @@ def test_step_functions_name_wrong_shapes():
         rn.rnn_step_forward(x + 1j, h, W_xh, W_hh, b)
     with pytest.raises(ValueError, match=r"x must have shape \(T, B, 3\)"):
         rn.gru_forward(x, None, rng.normal(size=(12, 3)), rng.normal(size=(12, 4)), None, None)
+    with pytest.raises(ValueError, match="at least one time step"):
+        rn.lstm_forward(np.zeros((0, 2, 3)), None, None, rng.normal(size=(16, 3)), W_hh.repeat(4, 0), None)
 
 
 def test_sequence_backward_checks_gradient_shape():

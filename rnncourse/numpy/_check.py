@@ -180,6 +180,8 @@ def check_cell_args(cell: str, G: int, x, W_xh, W_hh, states: dict, biases: dict
     dims = {"H": H, "GH": G * H}
     check_shape("W_xh", W_xh, ("GH", "D"), dims, note=f"({rows}, D) with H={H} from W_hh")
     check_shape("x", x, x_spec, dims, note=f"(D={dims['D']} from W_xh)")
+    if dims.get("T") == 0:
+        raise ValueError(f"x must have at least one time step, got shape {x.shape}")
     arrays = [x, W_xh, W_hh]
     out_states = {}
     for name, s in states.items():
