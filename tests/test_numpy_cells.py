@@ -229,13 +229,17 @@ def test_sequence_lengths_padding_is_inert(cell, kw):
         np.testing.assert_allclose(h[:n, b], h_b[:, 0], rtol=1e-13, atol=1e-15)
         for f, f_b in zip(finals, finals_b):
             np.testing.assert_allclose(f[b], f_b[0], rtol=1e-13, atol=1e-15)
-    # changing the padding changes nothing, and padding gets exactly zero gradient
-    p2 = dict(p, x=np.where(mask[:, :, None], p["x"], 1e3))
-    h2, finals2, cache2 = _seq_forward(cell, p2, lengths, **kw)
-    np.testing.assert_array_equal(h, h2)
-    dh = rng.normal(size=(T, B, H))
-    grads = _seq_backward(cell, dh, cache, [np.ones((B, H))] * len(finals))
-    assert np.all(grads["x"][~mask] == 0.0)
+    # changing the padding (even to NaN) changes nothing, and padding gets exactly zero gradient
+    for pad in (1e3, np.nan):
+        p2 = dict(p, x=np.where(mask[:, :, None], p["x"], pad))
+        h2, finals2, cache2 = _seq_forward(cell, p2, lengths, **kw)
+        np.testing.assert_array_equal(h, h2)
+        for f, f2 in zip(finals, finals2):
+            np.testing.assert_array_equal(f, f2)
+        dh = rng.normal(size=(T, B, H))
+        grads = _seq_backward(cell, dh, cache2, [np.ones((B, H))] * len(finals))
+        assert np.all(grads["x"][~mask] == 0.0)
+        assert all(np.all(np.isfinite(g)) for g in grads.values())
 
 
 # --------------------------------------------------------------------------------------------

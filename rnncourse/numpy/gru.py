@@ -26,7 +26,7 @@ import numpy as np
 
 from ._check import check_cell_args, check_grad, check_lengths
 from .activations import sigmoid
-from .sequence import _prepare_dh, last_step
+from .sequence import _prepare_dh, _zero_padding, last_step
 
 __all__ = ["gru_step_forward", "gru_step_backward", "gru_forward", "gru_backward"]
 
@@ -193,6 +193,7 @@ def gru_forward(x, h0, W_xh, W_hh, b_xh, b_hh, reset_after=True, lengths=None):
     )
     T, B, D, H = dims["T"], dims["B"], dims["D"], dims["H"]
     lengths = check_lengths(lengths, T, B)
+    x = _zero_padding(x, lengths)  # padding never reaches the states
     dt = x.dtype
     scale = np.ones(3 * H, dt)  # sigma(a) = (1 + tanh(a/2)) / 2 for r and z
     scale[: 2 * H] = 0.5

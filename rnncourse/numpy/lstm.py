@@ -27,7 +27,7 @@ import numpy as np
 
 from ._check import check_cell_args, check_grad, check_lengths
 from .activations import sigmoid
-from .sequence import _prepare_dh, last_step
+from .sequence import _prepare_dh, _zero_padding, last_step
 
 __all__ = ["lstm_step_forward", "lstm_step_backward", "lstm_forward", "lstm_backward"]
 
@@ -196,6 +196,7 @@ def lstm_forward(x, h0, c0, W_xh, W_hh, b_h, lengths=None):
     )
     T, B, D, H = dims["T"], dims["B"], dims["D"], dims["H"]
     lengths = check_lengths(lengths, T, B)
+    x = _zero_padding(x, lengths)  # padding never reaches the states
     dt = x.dtype
     Wx = _to_internal(W_xh, H)  # (4H, D), blocks o, i, f, g
     Wh = _to_internal(W_hh, H)  # (4H, H)

@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._check import check_cell_args, check_grad, check_lengths
-from .sequence import _prepare_dh, last_step
+from .sequence import _prepare_dh, _zero_padding, last_step
 
 __all__ = ["rnn_step_forward", "rnn_step_backward", "rnn_forward", "rnn_backward"]
 
@@ -163,6 +163,7 @@ def rnn_forward(x, h0, W_xh, W_hh, b_h, nonlinearity="tanh", lengths=None):
     h0, b_h = s["h0"], b["b_h"]
     T, B, D, H = dims["T"], dims["B"], dims["D"], dims["H"]
     lengths = check_lengths(lengths, T, B)
+    x = _zero_padding(x, lengths)  # padding never reaches the states
     dt = x.dtype
     hs = np.empty((T + 1, B, H), dt)  # hs[t] = h_t, hs[0] = h_0
     hs[0] = 0.0 if h0 is None else h0

@@ -82,6 +82,14 @@ def last_step(h: np.ndarray, lengths=None) -> np.ndarray:
     return h[lengths - 1, np.arange(h.shape[1])]  # (B, H)
 
 
+def _zero_padding(x, lengths):
+    """``x`` with its padded steps set to 0 (a copy), so that padding holding NaN or inf
+    cannot leak into the states computed (and discarded) there; ``x`` itself without lengths."""
+    if lengths is None:
+        return x
+    return np.where((np.arange(x.shape[0])[:, None] < lengths)[:, :, None], x, 0.0).astype(x.dtype, copy=False)
+
+
 def _prepare_dh(dh, dh_n, lengths, T, B, H, dtype, copy=True):
     """Gradient reaching the states from outside the recurrence, as one (T, B, H) array.
 
