@@ -239,7 +239,8 @@ def draw_fixed_window(ax, T: int = 12, window: int = 4, t: int | None = None) ->
          height=0.6, fontsize=11)
     for step in range(first_in, t + 1):
         _arrow(ax, d, (step * dx, y_in + 0.28), (centre + (step - centre / dx) * 0.15, y_model - 0.3))
-    _box(ax, d, centre, y_out, f"$\\hat{{x}}_{{{t + 1}}}$", OUTPUT_COLOR, width=0.9, height=0.55)
+    _box(ax, d, centre, y_out, f"$\\hat{{x}}_{{{t + 1}}}$", OUTPUT_COLOR, width=0.9, height=0.6,
+         fontsize=12)
     _arrow(ax, d, (centre, y_model + 0.3), (centre, y_out - 0.28))
     if first_in > 1:
         mid = (first_in - 1 + 1) / 2 * dx
