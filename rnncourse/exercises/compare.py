@@ -54,6 +54,11 @@ def dims_of(shape, dims: Mapping) -> str:
     return text
 
 
+def _item(name: str, suffix: str) -> str:
+    """`h`[0] -> `h[0]`: keep an indexed name inside one code span."""
+    return name[:-1] + suffix + "`" if name.endswith("`") else name + suffix
+
+
 def _fmt(v) -> str:
     if isinstance(v, (bool, np.bool_)):
         return str(bool(v))
@@ -83,14 +88,15 @@ def values_issue(expected: np.ndarray, got: np.ndarray, name: str, exact: bool =
         finite_expected = np.isfinite(e)
         nonfinite_got = ~np.isfinite(g) & finite_expected
         if nonfinite_got.any():
-            idx = np.argwhere(nonfinite_got)[0]
-            at = f" at {_index(idx)}" if got.ndim else ""
-            return Issue(
-                "nonfinite",
-                f"{name} contains NaN or inf ({int(nonfinite_got.sum())} of {got.size} entries, "
-                f"first{at}): something overflowed or divided by zero.",
-                name,
-            )
+            if got.ndim == 0:
+                what = f"{name} is {_fmt(got)}"
+            else:
+                idx = np.argwhere(nonfinite_got)[0]
+                what = (
+                    f"{name} contains NaN or inf ({int(nonfinite_got.sum())} of {got.size} entries, "
+                    f"the first at {_index(idx)})"
+                )
+            return Issue("nonfinite", f"{what}: something overflowed or divided by zero.", name)
         bad = ~close
     if not bad.any():
         return None
@@ -148,7 +154,7 @@ def compare(
         if len(got) != len(expected):
             return Issue("wrong_type", f"{name} has {len(got)} values; expected {len(expected)}.", name)
         for i, (e, g) in enumerate(zip(expected, got)):
-            issue = compare(e, g, f"{name}[{i}]", dims, exact, strict)
+            issue = compare(e, g, _item(name, f"[{i}]"), dims, exact, strict)
             if issue:
                 return issue
         return None
@@ -162,7 +168,7 @@ def compare(
                 name,
             )
         for key in expected:
-            issue = compare(expected[key], got[key], f"{name}[{key!r}]", dims, exact, strict)
+            issue = compare(expected[key], got[key], _item(name, f"[{key!r}]"), dims, exact, strict)
             if issue:
                 return issue
         return None

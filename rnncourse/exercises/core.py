@@ -392,7 +392,7 @@ class Exercise:
 
     def _judge(self, fn, i, outcome, args, learner_cache, timeout) -> Result | None:
         case = self.cases[i]
-        where = f"on the case {case.label}" if i else "on the first case"
+        where = f"on the case \"{case.label}\"" if i else "on the first case"
         inputs = "Inputs: " + _describe_inputs(self.params, case.args if case.factory is None else args, case.dims)
         if outcome.kind == "timeout":
             note = (
@@ -439,19 +439,23 @@ class Exercise:
                 fault = self._fault[case.nonfinite_mistake]
                 return self._result(
                     "mistake",
-                    f"{issue.message} ({case.label}) {fault.message}",
+                    fault.message,
                     mistake=fault.name,
                     hint=fault.hint,
-                    details=[inputs],
+                    details=[f"{where[0].upper()}{where[1:]}: {issue.message}", inputs],
                 )
             named = self._diagnose(fn, i, learner_cache, timeout)
             if named is not None:
                 fault_msg, hint, name = named
                 return self._result(
-                    "mistake", fault_msg, mistake=name, hint=hint, details=[issue.message + f" ({where})", inputs]
+                    "mistake",
+                    fault_msg,
+                    mistake=name,
+                    hint=hint,
+                    details=[f"{where[0].upper()}{where[1:]}: {issue.message}", inputs],
                 )
             status = "wrong_values" if issue.kind == "nonfinite" else issue.kind
-            return self._result(status, f"{issue.message}", details=[f"Found {where}.", inputs])
+            return self._result(status, f"{where[0].upper()}{where[1:]}: {issue.message}", details=[inputs])
         fresh = case.make()
         for name, before, after in zip(self.params, fresh, args):
             change = compare(before, after, name, case.dims, exact=True)
