@@ -301,3 +301,18 @@ def test_layer_fast_path_equals_step_functions(kind):
         dW_xh += g
     np.testing.assert_allclose(dx, np.stack(dxs), rtol=1e-12, atol=1e-14)
     np.testing.assert_allclose(layer.grads["weight_ih_l0"], dW_xh, rtol=1e-12, atol=1e-14)
+
+
+def test_layer_backward_from_final_state_only():
+    """d_output=None means a loss on h_n only (e.g. the adding problem); same as zeros."""
+    layer = rn.LSTM(2, 3, num_layers=2, bidirectional=True, rng=0)
+    x = np.random.default_rng(1).normal(size=(4, 2, 2))
+    out, (h_n, c_n) = layer(x)
+    dh_n = np.random.default_rng(2).normal(size=h_n.shape)
+    dx_none, (dh0_none, _) = layer.backward(None, (dh_n, None))
+    grads_none = layer.grads
+    dx_zero, (dh0_zero, _) = layer.backward(np.zeros_like(out), (dh_n, np.zeros_like(c_n)))
+    np.testing.assert_array_equal(dx_none, dx_zero)
+    np.testing.assert_array_equal(dh0_none, dh0_zero)
+    for k in grads_none:
+        np.testing.assert_array_equal(grads_none[k], layer.grads[k])
