@@ -212,8 +212,9 @@ def lstm_forward(x, h0, c0, W_xh, W_hh, b_h, lengths=None):
     if b["b_h"] is not None:
         A += _to_internal(b["b_h"], H) * scale
     tanh_c = np.empty((T, B, H), dt)
+    IG = np.empty((T, B, H), dt)  # i_t * g_t, kept for the backward pass
+    FC = np.empty((T, B, H), dt)  # f_t * c_{t-1}, kept for the backward pass
     tmp = np.empty((B, 4 * H), dt)
-    ig = np.empty((B, H), dt)
     for t in range(T):
         a = A[t]  # (B, 4H), pre-activations then activations
         np.matmul(hs[t], WhT_scaled, out=tmp)
@@ -223,9 +224,9 @@ def lstm_forward(x, h0, c0, W_xh, W_hh, b_h, lengths=None):
         sig *= 0.5
         sig += 0.5  # o, i, f = sigmoid
         o, i, f, g = a[:, :H], a[:, H : 2 * H], a[:, 2 * H : 3 * H], a[:, 3 * H :]
-        np.multiply(f, cs[t], out=cs[t + 1])
-        np.multiply(i, g, out=ig)
-        cs[t + 1] += ig  # c_t = f * c_{t-1} + i * g
+        np.multiply(f, cs[t], out=FC[t])
+        np.multiply(i, g, out=IG[t])
+        np.add(FC[t], IG[t], out=cs[t + 1])  # c_t = f * c_{t-1} + i * g
         np.tanh(cs[t + 1], out=tanh_c[t])
         np.multiply(o, tanh_c[t], out=hs[t + 1])  # h_t = o * tanh(c_t)
     h = hs[1:]  # (T, B, H)
@@ -233,7 +234,7 @@ def lstm_forward(x, h0, c0, W_xh, W_hh, b_h, lengths=None):
     c_n = last_step(cs[1:], lengths).copy()  # (B, H)
     if lengths is not None:
         h = h * (np.arange(T)[:, None] < lengths)[:, :, None]
-    cache = {"x": x, "hs": hs, "cs": cs, "A": A, "tanh_c": tanh_c, "Wx": Wx, "Wh": Wh,
+    cache = {"x": x, "hs": hs, "cs": cs, "A": A, "tanh_c": tanh_c, "IG": IG, "FC": FC, "Wx": Wx, "Wh": Wh,
              "has_bias": b["b_h"] is not None, "lengths": lengths}
     return h, (h_n, c_n), cache
 
@@ -275,31 +276,28 @@ def lstm_backward(dh, cache, dh_n=None, dc_n=None):
     dhs, dh_next = _prepare_dh(dh, dh_n, lengths, T, B, H, dt, copy=False)  # read only
     dc_in, dc_carry = _prepare_dh(None, dc_n, lengths, T, B, H, dt)
 
+    IG, FC = cache["IG"], cache["FC"]
     dA = np.empty((T, B, 4 * H), dt)  # dL/da_t, blocks o, i, f, g
-    dh_t, dc, tmp = np.empty((B, H), dt), np.empty((B, H), dt), np.empty((B, H), dt)
+    dh_t, dc = np.empty((B, H), dt), np.empty((B, H), dt)
     for t in range(T - 1, -1, -1):
-        a, tc, da = A[t], tanh_c[t], dA[t]  # (B, 4H), (B, H), (B, 4H)
+        a, da, h_t = A[t], dA[t], hs[t + 1]  # (B, 4H), (B, 4H), (B, H)
         o, i, f, g = a[:, :H], a[:, H : 2 * H], a[:, 2 * H : 3 * H], a[:, 3 * H :]
         np.add(dhs[t], dh_next, out=dh_t)  # dL/dh_t
-        np.multiply(tc, tc, out=dc)
-        np.subtract(1.0, dc, out=dc)
-        dc *= o
+        np.multiply(h_t, tanh_c[t], out=dc)
+        np.subtract(o, dc, out=dc)  # o (1 - tanh^2 c_t) = o - h_t tanh c_t
         dc *= dh_t
-        dc += dc_carry  # dL/dc_t = dL/dh_t * o * (1 - tanh^2 c_t) + dL/dc_t from t+1
+        dc += dc_carry  # dL/dc_t, through h_t and from step t+1
         if lengths is not None:
             dc += dc_in[t]
-        np.subtract(1.0, a, out=da)
-        da *= a  # sigma' = s (1 - s) for o, i, f (the g block is overwritten next)
-        np.multiply(g, g, out=da[:, 3 * H :])
-        np.subtract(1.0, da[:, 3 * H :], out=da[:, 3 * H :])  # tanh' = 1 - g^2
-        np.multiply(dh_t, tc, out=tmp)
-        da[:, :H] *= tmp  # dL/da_o = dL/dh_t * tanh c_t * sigma'
-        np.multiply(dc, g, out=tmp)
-        da[:, H : 2 * H] *= tmp  # dL/da_i = dL/dc_t * g * sigma'
-        np.multiply(dc, cs[t], out=tmp)
-        da[:, 2 * H : 3 * H] *= tmp  # dL/da_f = dL/dc_t * c_{t-1} * sigma'
-        np.multiply(dc, i, out=tmp)
-        da[:, 3 * H :] *= tmp  # dL/da_g = dL/dc_t * i * tanh'
+        # sigma'(a) = s (1 - s) and tanh'(a_g) = 1 - g^2, each times what it multiplies:
+        np.subtract(1.0, a[:, : 3 * H], out=da[:, : 3 * H])  # 1 - o, 1 - i, 1 - f
+        da[:, :H] *= h_t
+        da[:, :H] *= dh_t  # dL/da_o = dL/dh_t tanh(c_t) o (1 - o) = dL/dh_t h_t (1 - o)
+        da[:, H : 2 * H] *= IG[t]  # i (1 - i) g = (i g) (1 - i)
+        da[:, 2 * H : 3 * H] *= FC[t]  # f (1 - f) c_{t-1} = (f c_{t-1}) (1 - f)
+        np.multiply(IG[t], g, out=da[:, 3 * H :])
+        np.subtract(i, da[:, 3 * H :], out=da[:, 3 * H :])  # (1 - g^2) i = i - (i g) g
+        da.reshape(B, 4, H)[:, 1:] *= dc[:, None, :]  # dL/da_i, dL/da_f, dL/da_g: times dL/dc_t
         np.matmul(da, Wh, out=dh_next)  # dL/dh_{t-1} (B, H)
         np.multiply(dc, f, out=dc_carry)  # dL/dc_{t-1} (B, H)
     dA2 = dA.reshape(T * B, 4 * H)
