@@ -263,6 +263,8 @@ def test_sequence_backward_checks_gradient_shape():
         rn.rnn_backward(np.zeros((3, 2, 5)), cache)
     with pytest.raises(ValueError, match=r"dh_n must have shape \(2, 4\)"):
         rn.rnn_backward(None, cache, np.zeros((4,)))
+    with pytest.raises(TypeError, match="cache must be the dict returned by lstm_forward"):
+        rn.lstm_backward(None, cache)
 
 
 @pytest.mark.parametrize("kind", ["rnn", "lstm", "gru", "gru_cho"])

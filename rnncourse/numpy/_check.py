@@ -22,6 +22,7 @@ __all__ = [
     "to_numpy",
     "check_cell_args",
     "check_grad",
+    "check_cache",
 ]
 
 
@@ -217,3 +218,9 @@ def check_grad(name: str, d, shape, dtype, what: str) -> np.ndarray | None:
     if d.shape != tuple(shape):
         raise ValueError(f"{name} must have shape {tuple(shape)} ({what}), got {d.shape}")
     return d
+
+
+def check_cache(cache, keys, producer: str) -> None:
+    """Raise TypeError unless ``cache`` is the dict that ``producer`` returned."""
+    if not isinstance(cache, dict) or any(k not in cache for k in keys):
+        raise TypeError(f"cache must be the dict returned by {producer}, got {type(cache).__name__}")

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._check import check_cell_args, check_grad, check_lengths
+from ._check import check_cache, check_cell_args, check_grad, check_lengths
 from .activations import sigmoid
 from .sequence import _prepare_dh, _zero_padding, last_step
 
@@ -285,6 +285,7 @@ def gru_backward(dh, cache, dh_n=None):
     db_xh : ndarray, shape (3H,), or None without bias
     db_hh : ndarray, shape (3H,), or None without bias
     """
+    check_cache(cache, ("x", "hs", "A", "W_xh", "W_hh"), "gru_forward")
     x, hs, A, W_xh, W_hh, lengths = cache["x"], cache["hs"], cache["A"], cache["W_xh"], cache["W_hh"], cache["lengths"]
     T1, B, H = hs.shape
     T, D = T1 - 1, x.shape[2]

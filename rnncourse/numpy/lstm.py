@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._check import check_cell_args, check_grad, check_lengths
+from ._check import check_cache, check_cell_args, check_grad, check_lengths
 from .activations import sigmoid
 from .sequence import _prepare_dh, _zero_padding, last_step
 
@@ -265,6 +265,7 @@ def lstm_backward(dh, cache, dh_n=None, dc_n=None):
     dW_hh : ndarray, shape (4H, H)
     db_h : ndarray, shape (4H,), or None without bias
     """
+    check_cache(cache, ("x", "hs", "cs", "A", "IG", "FC"), "lstm_forward")
     x, hs, cs, A, tanh_c = cache["x"], cache["hs"], cache["cs"], cache["A"], cache["tanh_c"]
     Wx, Wh, lengths = cache["Wx"], cache["Wh"], cache["lengths"]
     T1, B, H = hs.shape

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._check import check_cell_args, check_grad, check_lengths
+from ._check import check_cache, check_cell_args, check_grad, check_lengths
 from .sequence import _prepare_dh, _zero_padding, last_step
 
 __all__ = ["rnn_step_forward", "rnn_step_backward", "rnn_forward", "rnn_backward"]
@@ -223,6 +223,7 @@ def rnn_backward(dh, cache, dh_n=None):
     dW_hh : ndarray, shape (H, H)
     db_h : ndarray, shape (H,), or None without bias
     """
+    check_cache(cache, ("x", "hs", "W_xh", "W_hh"), "rnn_forward")
     x, hs, W_xh, W_hh = cache["x"], cache["hs"], cache["W_xh"], cache["W_hh"]
     lengths = cache["lengths"]
     T1, B, H = hs.shape
