@@ -40,9 +40,11 @@ def clip_grad_norm(grads, max_norm):
     for name, g in grads.items():
         a = np.asarray(g)
         if a.dtype.kind not in "fiu":
-            raise TypeError(f"grads[{name!r}] must be a real-valued array, got dtype {a.dtype}")
+            raise TypeError(f"grads[{name!r}] must be a real-valued array, "
+                            f"got dtype {a.dtype}")
         arrays[name] = a
-    total_norm = float(np.sqrt(sum(float(np.sum(np.square(a, dtype=np.float64))) for a in arrays.values())))
+    total_norm = float(np.sqrt(sum(  # ||g||, summed in float64 over every array
+        np.sum(np.square(a, dtype=np.float64)) for a in arrays.values())))
     coef = min(1.0, float(max_norm) / (total_norm + 1e-6))
-    clipped = {name: (a * coef).astype(a.dtype if a.dtype.kind == "f" else np.float64) for name, a in arrays.items()}
+    clipped = {name: a * coef for name, a in arrays.items()}  # new arrays, same dtypes
     return clipped, total_norm

@@ -58,7 +58,8 @@ def gru_step_forward(x, h_prev, W_xh, W_hh, b_xh, b_hh, reset_after=True):
     b_hh : ndarray, shape (3H,), or None
         Recurrent bias (``bias_hh``); None for no bias.
     reset_after : bool
-        True: reset gate applied after the recurrent product (PyTorch); False: before (Cho).
+        True: reset gate applied after the recurrent product (PyTorch); False: before
+        (Cho et al.).
 
     Returns
     -------
@@ -79,7 +80,7 @@ def gru_step_forward(x, h_prev, W_xh, W_hh, b_xh, b_hh, reset_after=True):
     b_hh_ = np.zeros(3 * H, W_hh.dtype) if b_hh is None else b_hh
     W_hr, W_hz, W_hn = W_hh[:H], W_hh[H : 2 * H], W_hh[2 * H :]  # (H, H) each
     r = sigmoid(gx[:, :H] + h_prev @ W_hr.T + b_hh_[:H])  # reset gate (B, H)
-    z = sigmoid(gx[:, H : 2 * H] + h_prev @ W_hz.T + b_hh_[H : 2 * H])  # update gate (B, H)
+    z = sigmoid(gx[:, H : 2 * H] + h_prev @ W_hz.T + b_hh_[H : 2 * H])  # update gate
     if reset_after:
         gh_n = h_prev @ W_hn.T + b_hh_[2 * H :]  # (B, H)
         n = np.tanh(gx[:, 2 * H :] + r * gh_n)  # candidate (B, H)
@@ -87,7 +88,8 @@ def gru_step_forward(x, h_prev, W_xh, W_hh, b_xh, b_hh, reset_after=True):
         gh_n = (r * h_prev) @ W_hn.T + b_hh_[2 * H :]  # (B, H)
         n = np.tanh(gx[:, 2 * H :] + gh_n)  # candidate (B, H)
     h_next = (1.0 - z) * n + z * h_prev  # (B, H)
-    cache = (x, h_prev, r, z, n, gh_n, W_xh, W_hh, b_xh is not None, b_hh is not None, reset_after)
+    has_bias = (b_xh is not None, b_hh is not None)
+    cache = (x, h_prev, r, z, n, gh_n, W_xh, W_hh, has_bias, reset_after)
     return h_next, cache
 
 
@@ -98,14 +100,18 @@ def gru_step_backward(dh_next, cache):
 
     .. math::
 
-        \frac{\partial L}{\partial n_t} = \frac{\partial L}{\partial h_t} \odot (1 - z_t), \quad
-        \frac{\partial L}{\partial z_t} = \frac{\partial L}{\partial h_t} \odot (h_{t-1} - n_t),
+        \frac{\partial L}{\partial n_t} = \frac{\partial L}{\partial h_t}
+            \odot (1 - z_t), \quad
+        \frac{\partial L}{\partial z_t} = \frac{\partial L}{\partial h_t}
+            \odot (h_{t-1} - n_t),
 
     then :math:`\delta_n = \partial L/\partial n_t \odot (1 - n_t^2)`,
-    :math:`\delta_z = \partial L/\partial z_t \odot z_t (1 - z_t)`. With reset_after=True,
+    :math:`\delta_z = \partial L/\partial z_t \odot z_t (1 - z_t)`.
+    With reset_after=True,
     :math:`\partial L/\partial r_t = \delta_n \odot (W_{hn} h_{t-1} + b_{hn})` and the
     recurrent pre-activation of the n block receives :math:`\delta_n \odot r_t`; with
-    reset_after=False, :math:`\partial L/\partial (r_t \odot h_{t-1}) = W_{hn}^\top \delta_n`.
+    reset_after=False,
+    :math:`\partial L/\partial (r_t \odot h_{t-1}) = W_{hn}^\top \delta_n`.
     :math:`\partial L/\partial h_{t-1}` collects the direct path :math:`z_t` and every
     product with :math:`W_{hh}`.
 
@@ -125,8 +131,8 @@ def gru_step_backward(dh_next, cache):
     db_xh : ndarray, shape (3H,), or None without bias
     db_hh : ndarray, shape (3H,), or None without bias
     """
-    x, h_prev, r, z, n, gh_n, W_xh, W_hh, has_bxh, has_bhh, reset_after = cache
-    dh_next = check_grad("dh_next", dh_next, h_prev.shape, h_prev.dtype, "(B, H), like h_next")
+    x, h_prev, r, z, n, gh_n, W_xh, W_hh, (has_bxh, has_bhh), reset_after = cache
+    dh_next = check_grad("dh_next", dh_next, h_prev.shape, h_prev.dtype, "(B, H)")
     H = h_prev.shape[1]
     W_hr_z, W_hn = W_hh[: 2 * H], W_hh[2 * H :]
     dn = dh_next * (1.0 - z)  # (B, H)
@@ -153,7 +159,8 @@ def gru_step_backward(dh_next, cache):
     dW_xh = dgx.T @ x  # (3H, D)
     dW_hh = np.concatenate([da_rz.T @ h_prev, dW_hn], axis=0)  # (3H, H)
     db_xh = dgx.sum(axis=0) if has_bxh else None  # (3H,)
-    db_hh = np.concatenate([da_rz, dgh_n], axis=1).sum(axis=0) if has_bhh else None  # (3H,)
+    dgh = np.concatenate([da_rz, dgh_n], axis=1)  # gradient of W_hh h + b_hh (B, 3H)
+    db_hh = dgh.sum(axis=0) if has_bhh else None  # (3H,)
     return dx, dh_prev, dW_xh, dW_hh, db_xh, db_hh
 
 

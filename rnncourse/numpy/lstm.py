@@ -104,7 +104,8 @@ def lstm_step_backward(dh_next, dc_next, cache):
         \frac{\partial L}{\partial c_{t-1}} = \frac{\partial L}{\partial c_t} \odot f_t,
 
     then through the nonlinearities (:math:`\sigma' = \sigma(1-\sigma)`,
-    :math:`\tanh' = 1 - \tanh^2`) to :math:`\delta = \partial L / \partial a_t` (B, 4H), and
+    :math:`\tanh' = 1 - \tanh^2`) to :math:`\delta = \partial L / \partial a_t` (B, 4H),
+    and
     as for the simple RNN :math:`\partial L/\partial h_{t-1} = W_{hh}^\top \delta`,
     :math:`\partial L/\partial W_{hh} = \delta h_{t-1}^\top`, and so on.
 
@@ -127,8 +128,8 @@ def lstm_step_backward(dh_next, dc_next, cache):
     db_h : ndarray, shape (4H,), or None without bias
     """
     x, h_prev, c_prev, i, f, g, o, tanh_c, W_xh, W_hh, has_bias = cache
-    dh_next = check_grad("dh_next", dh_next, h_prev.shape, h_prev.dtype, "(B, H), like h_next")
-    dc_next = check_grad("dc_next", dc_next, h_prev.shape, h_prev.dtype, "(B, H), like c_next")
+    dh_next = check_grad("dh_next", dh_next, h_prev.shape, h_prev.dtype, "(B, H)")
+    dc_next = check_grad("dc_next", dc_next, h_prev.shape, h_prev.dtype, "(B, H)")
     dc = dh_next * o * (1.0 - tanh_c**2)  # (B, H)
     if dc_next is not None:
         dc = dc + dc_next

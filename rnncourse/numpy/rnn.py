@@ -63,7 +63,9 @@ def rnn_step_forward(x, h_prev, W_xh, W_hh, b_h, nonlinearity="tanh"):
         What :func:`rnn_step_backward` needs.
     """
     _check_nonlinearity(nonlinearity)
-    x, W_xh, W_hh, s, b, _ = check_cell_args("RNN", 1, x, W_xh, W_hh, {"h_prev": h_prev}, {"b_h": b_h})
+    x, W_xh, W_hh, s, b, _ = check_cell_args(
+        "RNN", 1, x, W_xh, W_hh, {"h_prev": h_prev}, {"b_h": b_h}
+    )
     h_prev, b_h = s["h_prev"], b["b_h"]
     if h_prev is None:
         raise TypeError("h_prev must be an array of shape (B, H), got None")
@@ -78,7 +80,8 @@ def rnn_step_forward(x, h_prev, W_xh, W_hh, b_h, nonlinearity="tanh"):
 def rnn_step_backward(dh_next, cache):
     r"""Backward pass of :func:`rnn_step_forward`.
 
-    With :math:`\delta = \partial L / \partial a_t = \partial L / \partial h_t \odot \phi'(a_t)`,
+    With
+    :math:`\delta = \partial L / \partial a_t = \partial L / \partial h_t \odot \phi'(a_t)`,
     where :math:`\tanh' = 1 - h_t^2` and :math:`\mathrm{ReLU}' = [h_t > 0]`,
 
     .. math::
@@ -107,7 +110,7 @@ def rnn_step_backward(dh_next, cache):
     db_h : ndarray, shape (H,), or None when the forward pass had no bias
     """
     x, h_prev, h_next, W_xh, W_hh, has_bias, nonlinearity = cache
-    dh_next = check_grad("dh_next", dh_next, h_next.shape, h_next.dtype, "(B, H), like h_next")
+    dh_next = check_grad("dh_next", dh_next, h_next.shape, h_next.dtype, "(B, H)")
     if nonlinearity == "tanh":
         da = dh_next * (1.0 - h_next**2)  # (B, H)
     else:
@@ -231,7 +234,7 @@ def rnn_backward(dh, cache, dh_n=None):
     dt = hs.dtype
     dh = check_grad("dh", dh, (T, B, H), dt, "(T, B, H), like the output h")
     dh_n = check_grad("dh_n", dh_n, (B, H), dt, "(B, H), like h_n")
-    da, dh_next = _prepare_dh(dh, dh_n, lengths, T, B, H, dt)  # da starts as dL/dh_t from above
+    da, dh_next = _prepare_dh(dh, dh_n, lengths, T, B, H, dt)  # da = dL/dh_t from above
     tanh = cache["nonlinearity"] == "tanh"
     deriv = np.empty((B, H), dt)
     for t in range(T - 1, -1, -1):
