@@ -135,7 +135,8 @@ def jacobian_norms(h, W_hh, nonlinearity="tanh"):
     norms = np.empty((T + 1, B))  # (T + 1, B)
     norms[T] = 1.0
     for t in range(T, 0, -1):  # h[t - 1] holds h_t
-        P = P @ hidden_jacobian(h[t - 1], W_hh, nonlinearity)  # (B, H, H): P_{t-1} = P_t J_t
+        J_t = hidden_jacobian(h[t - 1], W_hh, nonlinearity)  # (B, H, H)
+        P = P @ J_t  # (B, H, H): P_{t-1} = P_t J_t
         norms[t - 1] = np.linalg.norm(P, ord=2, axis=(1, 2))  # (B,)
     return norms
 
