@@ -123,3 +123,17 @@ def test_wrong_answer_verdicts_are_reproducible(exercise_id):
     first = e.evaluate(scaled)
     second = e.evaluate(scaled)
     assert repr(first) == repr(second) and first._repr_html_() == second._repr_html_()
+
+
+@pytest.mark.parametrize("exercise_id", IDS)
+def test_global_random_state_unchanged_by_any_check(exercise_id):
+    torch = pytest.importorskip("torch")
+    e = _exercise(exercise_id)
+    np_before = np.random.get_state()
+    torch_before = torch.random.get_rng_state().clone()
+    e.evaluate(e.reference)
+    e.evaluate(e.variant_function(e.variants[0]))
+    np_after = np.random.get_state()
+    assert np_before[0] == np_after[0] and np.array_equal(np_before[1], np_after[1])
+    assert np_before[2:] == np_after[2:]
+    assert torch.equal(torch_before, torch.random.get_rng_state())
