@@ -168,6 +168,21 @@ def _to_device(a, ref: Tensor):
     return a
 
 
+def _tqdm_class(show: bool):
+    """tqdm.auto's bar when it is shown (a widget in Jupyter), else the plain class.
+
+    Importing ``tqdm.auto`` in a kernel without ipywidgets warns on stderr; a hidden bar
+    has no reason to pay for that, and the warning would end up in executed notebooks.
+    """
+    if not show:
+        from tqdm import tqdm
+        return tqdm
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from tqdm.auto import tqdm
+    return tqdm
+
+
 def fit(model: nn.Module, optimizer: torch.optim.Optimizer, batches, loss_fn: Callable,
         steps: int, *, clip_norm: float | None = None, bptt: int | None = None,
         carry_state: bool = False, progress: bool | None = None,
@@ -237,8 +252,6 @@ def fit(model: nn.Module, optimizer: torch.optim.Optimizer, batches, loss_fn: Ca
     ...            steps=200, clip_norm=1.0)  # doctest: +SKIP
     >>> hist.plot()  # doctest: +SKIP
     """
-    from tqdm.auto import tqdm
-
     if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 0:
         raise ValueError(f"steps must be a non-negative integer, got {steps!r}")
     if bptt is not None and (isinstance(bptt, bool) or not isinstance(bptt, (int, np.integer)) or bptt < 1):
@@ -278,6 +291,7 @@ def fit(model: nn.Module, optimizer: torch.optim.Optimizer, batches, loss_fn: Ca
 
     model.train()
     show = _progress_by_default() if progress is None else bool(progress)
+    tqdm = _tqdm_class(show)
     done, state = 0, None
     with tqdm(total=steps, desc=desc, disable=not show, leave=False) as bar:
         while done < steps:
