@@ -38,7 +38,7 @@ try:
 except ImportError:  # pragma: no cover
     pass
 try:
-    from .data_exercises import detach_state, make_windows, padding_mask
+    from .data_exercises import detach_state, make_windows, one_hot, padding_mask
 except ImportError:  # pragma: no cover
     pass
 

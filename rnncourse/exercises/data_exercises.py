@@ -1,5 +1,6 @@
-"""Exercises on data and training plumbing: windows of a series, padding masks, detaching a
-recurrent state (the only exercise that needs torch; it is imported when the cases are built)."""
+"""Exercises on data and training plumbing: windows of a series, one-hot vectors of ids, padding
+masks, detaching a recurrent state (the only exercise that needs torch; it is imported when the
+cases are built)."""
 
 from __future__ import annotations
 
@@ -85,6 +86,103 @@ make_windows = Exercise(
         "Window i is `series[i:i + window]` and its target is the value right after it.",
         "Stack the windows into a 2-D array (`np.stack` of a list of slices) and take the targets as one slice of "
         "the series; return `(X, y)`.",
+    ],
+)
+
+
+# ----------------------------------------------------------------------------- one-hot
+def _one_hot(f, ids, V):
+    if "flattened_in_place" in f:
+        shape = ids.shape
+        ids.shape = (ids.size,)  # flattens the caller's array too
+        return np.eye(V)[ids].reshape(shape + (V,))
+    n = int(ids.max()) + 1 if "size_from_max_id" in f else V
+    if "ids_minus_one" in f:
+        ids = ids - 1  # id 0 wraps round to the last row
+    elif "ids_plus_one" in f:
+        ids = ids + 1  # the largest id falls off the end: IndexError
+    out = np.eye(n)[:, ids] if "class_axis_first" in f else np.eye(n)[ids]  # (n, ...) or (..., n)
+    return 1.0 - out if "inverted" in f else out
+
+
+def _one_hot_cases(rng):
+    def case(label, shape, V, top=None):
+        top = V - 1 if top is None else top  # the largest id in the case
+        ids = rng.integers(0, top + 1, size=shape)
+        flat = ids.reshape(-1)
+        flat[rng.permutation(flat.size)[:2]] = [0, top][: flat.size]  # both ends occur
+        letters = ("T", "B") if len(shape) == 2 else ("N",) if len(shape) == 1 else ()
+        return Case(label, (ids, V), {**dict(zip(letters, shape)), "V": V})
+
+    return [
+        case("ids (T, B) = (6, 4), V=7", (6, 4), 7),
+        case("ids of shape (N,), N=9, V=5", (9,), 5),
+        case("B=1", (5, 1), 6),
+        case("T=1", (1, 3), 4),
+        case("V=1", (3, 2), 1),
+        case("some ids never occur (largest id V - 3)", (4, 3), 8, top=5),
+        case("ids with three axes (2, 3, 4)", (2, 3, 4), 5),
+    ]
+
+
+one_hot = Exercise(
+    id="one_hot",
+    title="One-hot vectors of integer ids",
+    lesson="01_sequences",
+    reference=solutions.one_hot,
+    impl=_one_hot,
+    make_cases=_one_hot_cases,
+    incompatible=[("ids_plus_one", "size_from_max_id")],  # fails on every input: nothing to compare
+    faults=[
+        Fault(
+            "ids_minus_one",
+            "Every 1 is one position too low: id k is marked at position k - 1, and id 0 wraps round to the "
+            "last position.",
+            "Ids and positions both count from 0: id k is marked at position k, with no shift.",
+            group="index",
+        ),
+        Fault(
+            "ids_plus_one",
+            "Every 1 is one position too high: id k is marked at position k + 1, so the largest id, V - 1, "
+            "falls off the end (IndexError).",
+            "Ids and positions both count from 0: id k is marked at position k, with no shift.",
+            group="index",
+        ),
+        Fault(
+            "class_axis_first",
+            "The new axis of length V comes first: the result has shape (V,) + ids.shape instead of "
+            "ids.shape + (V,).",
+            "Keep the axes of `ids` where they are and add the axis of length V at the end, so that "
+            "`result[t, b]` is the vector of step t of sequence b.",
+        ),
+        Fault(
+            "inverted",
+            "Zeros and ones are swapped: each vector is 0 at the id and 1 everywhere else.",
+            "A one-hot vector is all zeros except for a single 1, at the position of the id.",
+        ),
+        Fault(
+            "size_from_max_id",
+            "The vectors have length ids.max() + 1, taken from the largest id present, instead of V: they are "
+            "too short whenever the largest ids of the vocabulary do not occur.",
+            "V is the size of the vocabulary and comes as an argument: a batch need not contain every id, yet "
+            "every batch must be encoded with the same V positions.",
+        ),
+        Fault(
+            "flattened_in_place",
+            "`ids` is flattened in place (by assigning to `ids.shape`), so the caller's array comes back as one "
+            "long row.",
+            "`ids.reshape(-1)` returns a flat view and leaves the caller's array as it was; assigning to "
+            "`ids.shape` reshapes the caller's array itself.",
+            status="mutated_input",
+        ),
+    ],
+    hints=[
+        "The result has one more axis than `ids`, of length V, at the end: shape `ids.shape + (V,)`. Entry "
+        "`[..., k]` is 1.0 where the id is k and 0.0 elsewhere. Return floats: the vectors are fed to matrix "
+        "products.",
+        "Row k of the V × V identity matrix, `np.eye(V)`, is the one-hot vector of id k.",
+        "Indexing an array with an integer array keeps the shape of the index: if `ids` is (T, B), then "
+        "`table[ids]` is (T, B) followed by the shape of one row of `table`, whatever the number of axes.",
     ],
 )
 

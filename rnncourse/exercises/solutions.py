@@ -17,6 +17,12 @@ def make_windows(series, window):
     return X, y
 
 
+def one_hot(ids, V):
+    """One-hot vectors of integer ids of any shape, e.g. (T, B) -> (T, B, V), as floats."""
+    identity = np.eye(V)  # (V, V): row k is the one-hot vector of id k
+    return identity[ids]  # ids.shape + (V,): one row per id
+
+
 def rnn_step_forward(x, h_prev, W_xh, W_hh, b_h):
     """One step of a tanh RNN: x (B, D), h_prev (B, H) -> h_next (B, H)."""
     a = x @ W_xh.T + h_prev @ W_hh.T + b_h  # (B, H)
