@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from rnncourse.numpy import rnn_step_backward, rnn_step_forward
+from rnncourse.gates import rnn_state_gradients
 
 __all__ = ["hidden_jacobian", "jacobian_norms", "state_gradient_norms", "decay_factor",
            "scaled_orthogonal"]
@@ -144,7 +144,8 @@ def jacobian_norms(h, W_hh, nonlinearity="tanh"):
 def state_gradient_norms(x, h0, W_xh, W_hh, b_h, dh_T, nonlinearity="tanh"):
     r"""Norms of :math:`\partial L / \partial h_t` for a loss that reads only the last state.
 
-    Runs :func:`rnncourse.numpy.rnn_step_forward` over the sequence, then
+    The norms of :func:`rnncourse.gates.rnn_state_gradients`, which runs
+    :func:`rnncourse.numpy.rnn_step_forward` over the sequence, then
     :func:`rnncourse.numpy.rnn_step_backward` from :math:`t = T` down to 1, starting from
     ``dh_T`` :math:`= \partial L / \partial h_T`:
 
@@ -172,22 +173,14 @@ def state_gradient_norms(x, h0, W_xh, W_hh, b_h, dh_T, nonlinearity="tanh"):
         example ``b``; ``norms[T]`` is the norm of ``dh_T``.
     """
     x = _float_array("x", x, 3, "(T, B, D)")
-    T, B, _ = x.shape
+    B = x.shape[1]
     W_hh = _float_array("W_hh", W_hh, 2, "(H, H)")
     H = W_hh.shape[0]
     dh = _float_array("dh_T", dh_T, 2, "(B, H)")
     if dh.shape != (B, H):
         raise ValueError(f"dh_T must have shape (B, H) = ({B}, {H}), got {dh.shape}")
-    h = np.zeros((B, H), x.dtype) if h0 is None else h0
-    caches = []
-    for t in range(T):
-        h, cache = rnn_step_forward(x[t], h, W_xh, W_hh, b_h, nonlinearity)  # (B, H)
-        caches.append(cache)
-    norms = np.empty((T + 1, B))  # (T + 1, B)
-    norms[T] = np.linalg.norm(dh, axis=1)
-    for t in range(T, 0, -1):
-        _, dh, _, _, _ = rnn_step_backward(dh, caches[t - 1])  # (B, H): dL/dh_{t-1}
-        norms[t - 1] = np.linalg.norm(dh, axis=1)
+    dh_all = rnn_state_gradients(x, h0, W_xh, W_hh, b_h, dh, nonlinearity)  # (T + 1, B, H)
+    norms = np.linalg.norm(dh_all, axis=-1)  # (T + 1, B)
     return norms
 
 
