@@ -10,12 +10,14 @@
 #               (default: torch; e.g. TORCH=torch==2.13.0, or
 #               TORCH="torch --index-url https://download.pytorch.org/whl/cpu")
 #   PYTEST_ARGS extra arguments for pytest (e.g. PYTEST_ARGS="-k lstm")
+#   LAB_ARGS    extra arguments for JupyterLab (e.g. LAB_ARGS="--no-browser --port 8899")
 
 PYTHON     ?= python3
 VENV       ?= .venv
 VENV_FLAGS ?=
 TORCH      ?= torch
 PYTEST_ARGS ?=
+LAB_ARGS ?=
 
 BIN   := $(VENV)/bin
 PY    := $(BIN)/python
@@ -68,7 +70,7 @@ unit: $(STAMP)
 lab: $(STAMP)
 	@mkdir -p $(VENV)/share/jupyter/lab/settings
 	@printf '{\n  "@jupyterlab/docmanager-extension:plugin": {\n    "defaultViewers": {"markdown": "Jupytext Notebook", "myst": "Jupytext Notebook"}\n  }\n}\n' > $(VENV)/share/jupyter/lab/settings/overrides.json
-	$(BIN)/jupyter lab --notebook-dir=lessons
+	$(BIN)/jupyter lab --notebook-dir=lessons $(LAB_ARGS)
 
 clean:
 	rm -rf book/_build _build .pytest_cache .jupyter_cache lessons/*.ipynb lessons/.ipynb_checkpoints
