@@ -66,7 +66,8 @@ unit: $(STAMP)
 	$(PY) -m pytest tests -p no:cacheprovider $(PYTEST_ARGS)
 
 # JupyterLab opens the .md lessons as notebooks (jupytext's default-viewer setting, kept
-# inside this environment rather than in your user settings).
+# inside this environment rather than in your user settings); jupyterlab-myst renders their
+# MyST maths, roles and directives.
 lab: $(STAMP)
 	@mkdir -p $(VENV)/share/jupyter/lab/settings
 	@printf '{\n  "@jupyterlab/docmanager-extension:plugin": {\n    "defaultViewers": {"markdown": "Jupytext Notebook", "myst": "Jupytext Notebook"}\n  }\n}\n' > $(VENV)/share/jupyter/lab/settings/overrides.json
