@@ -331,7 +331,7 @@ def gru_backward(dh, cache, dh_n=None):
             dh_next += tmp  # dL/dh_{t-1}
         dGH2 = dGH.reshape(T * B, 3 * H)
         dW_hh = dGH2.T @ h_prev.reshape(T * B, H)  # (3H, H)
-        db_hh = dGH2.sum(axis=0) if cache["has_bhh"] else None  # (3H,)
+        db_hh = np.ones(T * B, dt) @ dGH2 if cache["has_bhh"] else None  # (3H,)
     else:
         RH = cache["RH"]
         Pn = (1 - z) * (1 - n * n)  # d a_n / d h_t (T, B, H)
@@ -360,6 +360,6 @@ def gru_backward(dh, cache, dh_n=None):
         db_hh = dGX2.sum(axis=0) if cache["has_bhh"] else None
     dGX2 = dGX.reshape(T * B, 3 * H)
     dW_xh = dGX2.T @ x.reshape(T * B, D)  # (3H, D)
-    db_xh = dGX2.sum(axis=0) if cache["has_bxh"] else None  # (3H,)
+    db_xh = np.ones(T * B, dt) @ dGX2 if cache["has_bxh"] else None  # (3H,), a product: faster than sum
     dx = (dGX2 @ W_xh).reshape(T, B, D)  # (T, B, D)
     return dx, dh_next, dW_xh, dW_hh, db_xh, db_hh

@@ -236,7 +236,8 @@ def lstm_forward(x, h0, c0, W_xh, W_hh, b_h, lengths=None):
     if lengths is not None:
         h = h * (np.arange(T)[:, None] < lengths)[:, :, None]
     cache = {"x": x, "hs": hs, "cs": cs, "A": A, "tanh_c": tanh_c, "IG": IG, "FC": FC, "Wx": Wx, "Wh": Wh,
-             "has_bias": b["b_h"] is not None, "lengths": lengths}
+             "has_bias": b["b_h"] is not None, "lengths": lengths,
+             "b_h": None if b["b_h"] is None else b["b_h"].copy()}
     return h, (h_n, c_n), cache
 
 
@@ -253,7 +254,8 @@ def lstm_backward(dh, cache, dh_n=None, dc_n=None):
     dh : ndarray, shape (T, B, H), or None
         Gradient from the layer above (None means zero).
     cache : dict
-        From :func:`lstm_forward`.
+        From :func:`lstm_forward`. The pass writes its gradients into the cache's
+        buffers; a second pass on the same cache recomputes them first.
     dh_n, dc_n : ndarray, shape (B, H), or None
         Gradients with respect to the final states.
 
@@ -267,6 +269,10 @@ def lstm_backward(dh, cache, dh_n=None, dc_n=None):
     db_h : ndarray, shape (4H,), or None without bias
     """
     check_cache(cache, ("x", "hs", "cs", "A", "IG", "FC"), "lstm_forward")
+    if cache["A"] is None:  # a backward already ran and used the buffers: rebuild them
+        H = cache["hs"].shape[2]
+        cache = lstm_forward(cache["x"], cache["hs"][0], cache["cs"][0], _from_internal(cache["Wx"], H),
+                             _from_internal(cache["Wh"], H), cache["b_h"], cache["lengths"])[2]
     x, hs, cs, A, tanh_c = cache["x"], cache["hs"], cache["cs"], cache["A"], cache["tanh_c"]
     Wx, Wh, lengths = cache["Wx"], cache["Wh"], cache["lengths"]
     T1, B, H = hs.shape
@@ -279,10 +285,11 @@ def lstm_backward(dh, cache, dh_n=None, dc_n=None):
     dc_in, dc_carry = _prepare_dh(None, dc_n, lengths, T, B, H, dt)
 
     IG, FC = cache["IG"], cache["FC"]
-    dA = np.empty((T, B, 4 * H), dt)  # dL/da_t, blocks o, i, f, g
-    dh_t, dc = np.empty((B, H), dt), np.empty((B, H), dt)
+    dA = A  # dL/da_t overwrites the activations a_t, step by step (blocks o, i, f, g)
+    cache["A"] = None  # consumed: a second backward would read gradients as activations
+    dh_t, dc, dc_prev = np.empty((B, H), dt), np.empty((B, H), dt), np.empty((B, H), dt)
     for t in range(T - 1, -1, -1):
-        a, da, h_t = A[t], dA[t], hs[t + 1]  # (B, 4H), (B, 4H), (B, H)
+        a, h_t = A[t], hs[t + 1]  # (B, 4H) activations, overwritten by dL/da_t; (B, H)
         o, i, f, g = a[:, :H], a[:, H : 2 * H], a[:, 2 * H : 3 * H], a[:, 3 * H :]
         np.add(dhs[t], dh_next, out=dh_t)  # dL/dh_t
         np.multiply(h_t, tanh_c[t], out=dc)
@@ -291,20 +298,22 @@ def lstm_backward(dh, cache, dh_n=None, dc_n=None):
         dc += dc_carry  # dL/dc_t, through h_t and from step t+1
         if lengths is not None:
             dc += dc_in[t]
-        # sigma'(a) = s (1 - s) and tanh'(a_g) = 1 - g^2, each times what it multiplies:
-        np.subtract(1.0, a[:, : 3 * H], out=da[:, : 3 * H])  # 1 - o, 1 - i, 1 - f
-        da[:, :H] *= h_t
-        da[:, :H] *= dh_t  # dL/da_o = dL/dh_t tanh(c_t) o (1 - o) = dL/dh_t h_t (1 - o)
-        da[:, H : 2 * H] *= IG[t]  # i (1 - i) g = (i g) (1 - i)
-        da[:, 2 * H : 3 * H] *= FC[t]  # f (1 - f) c_{t-1} = (f c_{t-1}) (1 - f)
-        np.multiply(IG[t], g, out=da[:, 3 * H :])
-        np.subtract(i, da[:, 3 * H :], out=da[:, 3 * H :])  # (1 - g^2) i = i - (i g) g
-        da.reshape(B, 4, H)[:, 1:] *= dc[:, None, :]  # dL/da_i, dL/da_f, dL/da_g: times dL/dc_t
-        np.matmul(da, Wh, out=dh_next)  # dL/dh_{t-1} (B, H)
-        np.multiply(dc, f, out=dc_carry)  # dL/dc_{t-1} (B, H)
+        np.multiply(dc, f, out=dc_prev)  # dL/dc_{t-1} (B, H), before f is overwritten
+        # sigma'(a) = s (1 - s) and tanh'(a_g) = 1 - g^2, each times what it multiplies;
+        # the g block first, while i is still there:
+        g *= IG[t]
+        np.subtract(i, g, out=g)  # (1 - g^2) i = i - (i g) g
+        np.subtract(1.0, a[:, : 3 * H], out=a[:, : 3 * H])  # 1 - o, 1 - i, 1 - f
+        o *= h_t
+        o *= dh_t  # dL/da_o = dL/dh_t tanh(c_t) o (1 - o) = dL/dh_t h_t (1 - o)
+        i *= IG[t]  # i (1 - i) g = (i g) (1 - i)
+        f *= FC[t]  # f (1 - f) c_{t-1} = (f c_{t-1}) (1 - f)
+        a.reshape(B, 4, H)[:, 1:] *= dc[:, None, :]  # dL/da_i, dL/da_f, dL/da_g: times dL/dc_t
+        np.matmul(a, Wh, out=dh_next)  # dL/dh_{t-1} (B, H)
+        dc_carry, dc_prev = dc_prev, dc_carry
     dA2 = dA.reshape(T * B, 4 * H)
     dW_xh = _from_internal(dA2.T @ x.reshape(T * B, D), H)  # (4H, D)
     dW_hh = _from_internal(dA2.T @ hs[:-1].reshape(T * B, H), H)  # (4H, H)
-    db_h = _from_internal(dA2.sum(axis=0), H) if cache["has_bias"] else None  # (4H,)
+    db_h = _from_internal(np.ones(T * B, dt) @ dA2, H) if cache["has_bias"] else None  # (4H,), faster than sum
     dx = (dA2 @ Wx).reshape(T, B, D)  # (T, B, D)
     return dx, dh_next, dc_carry, dW_xh, dW_hh, db_h
