@@ -245,9 +245,11 @@ def lstm_backward(dh, cache, dh_n=None, dc_n=None):
     r"""Backpropagation through time for :func:`lstm_forward`.
 
     Applies :func:`lstm_step_backward` from :math:`t = T` down to 1, carrying
-    :math:`\partial L/\partial h_{t-1}` and :math:`\partial L/\partial c_{t-1}`. Each step works
-    on small (B, H) buffers that stay in the cache; the weight gradients are one matrix
-    product over the stacked steps after the loop.
+    :math:`\partial L/\partial h_{t-1}` and :math:`\partial L/\partial c_{t-1}`. The local
+    derivatives of the gates, which need no incoming gradient, are computed for a few steps
+    at a time (few NumPy calls, data still in the CPU cache); each step then only multiplies
+    them by :math:`\partial L/\partial h_t` or :math:`\partial L/\partial c_t`. The weight
+    gradients are one matrix product over the stacked steps after the loop.
 
     Parameters
     ----------
@@ -288,29 +290,35 @@ def lstm_backward(dh, cache, dh_n=None, dc_n=None):
     dA = A  # dL/da_t overwrites the activations a_t, step by step (blocks o, i, f, g)
     cache["A"] = None  # consumed: a second backward would read gradients as activations
     dh_t, dc, dc_prev = np.empty((B, H), dt), np.empty((B, H), dt), np.empty((B, H), dt)
-    for t in range(T - 1, -1, -1):
-        a, h_t = A[t], hs[t + 1]  # (B, 4H) activations, overwritten by dL/da_t; (B, H)
-        o, i, f, g = a[:, :H], a[:, H : 2 * H], a[:, 2 * H : 3 * H], a[:, 3 * H :]
-        np.add(dhs[t], dh_next, out=dh_t)  # dL/dh_t
-        np.multiply(h_t, tanh_c[t], out=dc)
-        np.subtract(o, dc, out=dc)  # o (1 - tanh^2 c_t) = o - h_t tanh c_t
-        dc *= dh_t
-        dc += dc_carry  # dL/dc_t, through h_t and from step t+1
-        if lengths is not None:
-            dc += dc_in[t]
-        np.multiply(dc, f, out=dc_prev)  # dL/dc_{t-1} (B, H), before f is overwritten
-        # sigma'(a) = s (1 - s) and tanh'(a_g) = 1 - g^2, each times what it multiplies;
-        # the g block first, while i is still there:
-        g *= IG[t]
-        np.subtract(i, g, out=g)  # (1 - g^2) i = i - (i g) g
-        np.subtract(1.0, a[:, : 3 * H], out=a[:, : 3 * H])  # 1 - o, 1 - i, 1 - f
-        o *= h_t
-        o *= dh_t  # dL/da_o = dL/dh_t tanh(c_t) o (1 - o) = dL/dh_t h_t (1 - o)
-        i *= IG[t]  # i (1 - i) g = (i g) (1 - i)
-        f *= FC[t]  # f (1 - f) c_{t-1} = (f c_{t-1}) (1 - f)
-        a.reshape(B, 4, H)[:, 1:] *= dc[:, None, :]  # dL/da_i, dL/da_f, dL/da_g: times dL/dc_t
-        np.matmul(a, Wh, out=dh_next)  # dL/dh_{t-1} (B, H)
-        dc_carry, dc_prev = dc_prev, dc_carry
+    K = max(1, min(T, 65536 // (B * H)))  # steps per block: a block of A stays in the cache
+    Q, F = np.empty((K, B, H), dt), np.empty((K, B, H), dt)
+    for t1 in range(T, 0, -K):
+        t0 = max(0, t1 - K)
+        k = t1 - t0
+        a, h, q, f_ = A[t0:t1], hs[t0 + 1 : t1 + 1], Q[:k], F[:k]  # (k, B, 4H), (k, B, H) ...
+        o, i, f, g = a[..., :H], a[..., H : 2 * H], a[..., 2 * H : 3 * H], a[..., 3 * H :]
+        # What does not depend on the gradients, for the k steps at once:
+        np.multiply(h, tanh_c[t0:t1], out=q)
+        np.subtract(o, q, out=q)  # o (1 - tanh^2 c_t) = o - h_t tanh c_t
+        f_[...] = f  # kept for dL/dc_{t-1} = dL/dc_t f
+        g *= IG[t0:t1]
+        np.subtract(i, g, out=g)  # (1 - g^2) i = i - (i g) g, before i is overwritten
+        np.subtract(1.0, a[..., : 3 * H], out=a[..., : 3 * H])  # 1 - o, 1 - i, 1 - f
+        o *= h  # tanh(c_t) o (1 - o) = h_t (1 - o)
+        i *= IG[t0:t1]  # i (1 - i) g = (i g) (1 - i)
+        f *= FC[t0:t1]  # f (1 - f) c_{t-1} = (f c_{t-1}) (1 - f)
+        for t in range(t1 - 1, t0 - 1, -1):  # then the recursion, step by step
+            da = A[t]  # (B, 4H): local derivatives, times the incoming gradients below
+            np.add(dhs[t], dh_next, out=dh_t)  # dL/dh_t
+            np.multiply(q[t - t0], dh_t, out=dc)
+            dc += dc_carry  # dL/dc_t, through h_t and from step t+1
+            if lengths is not None:
+                dc += dc_in[t]
+            np.multiply(dc, f_[t - t0], out=dc_prev)  # dL/dc_{t-1} (B, H)
+            da[:, :H] *= dh_t  # dL/da_o
+            da.reshape(B, 4, H)[:, 1:] *= dc[:, None, :]  # dL/da_i, dL/da_f, dL/da_g
+            np.matmul(da, Wh, out=dh_next)  # dL/dh_{t-1} (B, H)
+            dc_carry, dc_prev = dc_prev, dc_carry
     dA2 = dA.reshape(T * B, 4 * H)
     dW_xh = _from_internal(dA2.T @ x.reshape(T * B, D), H)  # (4H, D)
     dW_hh = _from_internal(dA2.T @ hs[:-1].reshape(T * B, H), H)  # (4H, H)
