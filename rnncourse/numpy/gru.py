@@ -263,7 +263,8 @@ def gru_forward(x, h0, W_xh, W_hh, b_xh, b_hh, reset_after=True, lengths=None):
     if lengths is not None:
         h = h * (np.arange(T)[:, None] < lengths)[:, :, None]
     cache = {"x": x, "hs": hs, "A": A, "W_xh": W_xh, "W_hh": W_hh, "reset_after": reset_after,
-             "has_bxh": b_xh is not None, "has_bhh": b_hh is not None, "lengths": lengths, **extra}
+             "has_bxh": b_xh is not None, "has_bhh": b_hh is not None, "lengths": lengths, **extra,
+             "b_xh": None if b_xh is None else b_xh.copy(), "b_hh": None if b_hh is None else b_hh.copy()}
     return h, h_n, cache
 
 
@@ -279,7 +280,8 @@ def gru_backward(dh, cache, dh_n=None):
     dh : ndarray, shape (T, B, H), or None
         Gradient from the layer above (None means zero).
     cache : dict
-        From :func:`gru_forward`.
+        From :func:`gru_forward`. With reset_after=True the pass writes its gradients into
+        the cache's buffers; a second pass on the same cache recomputes them first.
     dh_n : ndarray, shape (B, H), or None
         Gradient with respect to the final state.
 
@@ -293,6 +295,9 @@ def gru_backward(dh, cache, dh_n=None):
     db_hh : ndarray, shape (3H,), or None without bias
     """
     check_cache(cache, ("x", "hs", "A", "W_xh", "W_hh"), "gru_forward")
+    if cache["A"] is None:  # a backward already ran and used the buffers: rebuild them
+        cache = gru_forward(cache["x"], cache["hs"][0], cache["W_xh"], cache["W_hh"], cache["b_xh"],
+                            cache["b_hh"], cache["reset_after"], cache["lengths"])[2]
     x, hs, A, W_xh, W_hh, lengths = cache["x"], cache["hs"], cache["A"], cache["W_xh"], cache["W_hh"], cache["lengths"]
     T1, B, H = hs.shape
     T, D = T1 - 1, x.shape[2]
@@ -305,29 +310,31 @@ def gru_backward(dh, cache, dh_n=None):
     tmp = np.empty((B, H), dt)
     if cache["reset_after"]:
         GH = cache["GH"]  # W_hh h_{t-1} + b_hh; its n block is used unscaled
-        dGH = np.empty((T, B, 3 * H), dt)  # dL/d(W_hh h_{t-1} + b_hh)
-        dGX = np.empty((T, B, 3 * H), dt)  # dL/d(W_xh x_t + b_xh): same r, z blocks, own n block
-        dh_t = np.empty((B, H), dt)
+        # The gradients overwrite the forward's buffers, step by step (the cache is used up):
+        dGH = GH  # dL/d(W_hh h_{t-1} + b_hh)
+        dGX = A  # dL/d(W_xh x_t + b_xh): same r, z blocks, own n block
+        cache["A"] = None
+        dh_t, tmp2, tmp3 = np.empty((B, H), dt), np.empty((B, H), dt), np.empty((B, H), dt)
         for t in range(T - 1, -1, -1):
-            a, dg, da_n = A[t], dGH[t], dGX[t, :, 2 * H :]  # (B, 3H), (B, 3H), (B, H)
+            a, dg = A[t], GH[t]  # (B, 3H) each: activations / W_hh h + b_hh, then gradients
             r_t, z_t, n_t = a[:, :H], a[:, H : 2 * H], a[:, 2 * H :]
             np.add(dhs[t], dh_next, out=dh_t)  # dL/dh_t
+            np.subtract(1.0, z_t, out=tmp)
+            tmp *= dh_t  # dL/dn = dL/dh_t (1 - z)
+            np.subtract(h_prev[t], n_t, out=tmp3)
+            tmp3 *= dh_t  # dL/dz = dL/dh_t (h_{t-1} - n)
+            np.multiply(n_t, n_t, out=n_t)
+            np.subtract(1.0, n_t, out=n_t)
+            n_t *= tmp  # dL/da_n = dL/dn (1 - n^2), in place of n
+            np.multiply(n_t, dg[:, 2 * H :], out=tmp2)  # dL/dr = dL/da_n (W_hn h + b_hn)
+            np.multiply(n_t, r_t, out=dg[:, 2 * H :])  # through r * (W_hn h + b_hn)
             np.subtract(1.0, a[:, : 2 * H], out=dg[:, : 2 * H])
             dg[:, : 2 * H] *= a[:, : 2 * H]  # sigma' for r and z
-            np.multiply(n_t, n_t, out=da_n)
-            np.subtract(1.0, da_n, out=da_n)  # tanh' = 1 - n^2
-            np.subtract(1.0, z_t, out=tmp)
-            tmp *= dh_t
-            da_n *= tmp  # dL/da_n = dL/dh_t (1 - z) (1 - n^2)
-            np.multiply(da_n, r_t, out=dg[:, 2 * H :])  # through r * (W_hn h + b_hn)
-            np.multiply(da_n, GH[t, :, 2 * H :], out=tmp)
-            dg[:, :H] *= tmp  # dL/da_r = dL/da_n (W_hn h + b_hn) sigma'
-            np.subtract(h_prev[t], n_t, out=tmp)
-            tmp *= dh_t
-            dg[:, H : 2 * H] *= tmp  # dL/da_z = dL/dh_t (h_{t-1} - n) sigma'
-            dGX[t, :, : 2 * H] = dg[:, : 2 * H]
+            dg[:, :H] *= tmp2  # dL/da_r
+            dg[:, H : 2 * H] *= tmp3  # dL/da_z
+            np.multiply(dh_t, z_t, out=tmp)  # direct path, before z is overwritten
+            a[:, : 2 * H] = dg[:, : 2 * H]
             np.matmul(dg, W_hh, out=dh_next)
-            np.multiply(dh_t, z_t, out=tmp)
             dh_next += tmp  # dL/dh_{t-1}
         dGH2 = dGH.reshape(T * B, 3 * H)
         dW_hh = dGH2.T @ h_prev.reshape(T * B, H)  # (3H, H)
