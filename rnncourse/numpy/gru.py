@@ -213,14 +213,16 @@ def gru_forward(x, h0, W_xh, W_hh, b_xh, b_hh, reset_after=True, lengths=None):
         A += b_xh * scale
     tmp = np.empty((B, H), dt)
     if reset_after:
-        GH = np.empty((T, B, 3 * H), dt)  # W_hh h_{t-1} + b_hh (r, z blocks scaled by 1/2)
+        GHn = np.empty((T, B, H), dt)  # W_hn h_{t-1} + b_hn, kept for the backward pass
         WhT_scaled = np.ascontiguousarray((W_hh * scale[:, None]).T)  # (H, 3H)
         bh_scaled = None if b_hh is None else b_hh * scale
+        gh = np.empty((B, 3 * H), dt)  # W_hh h_{t-1} + b_hh (r, z blocks scaled by 1/2)
         for t in range(T):
-            a, gh = A[t], GH[t]  # (B, 3H)
+            a = A[t]  # (B, 3H)
             np.matmul(hs[t], WhT_scaled, out=gh)
             if bh_scaled is not None:
                 gh += bh_scaled
+            GHn[t] = gh[:, 2 * H :]
             rz = a[:, : 2 * H]
             rz += gh[:, : 2 * H]
             np.tanh(rz, out=rz)
@@ -233,7 +235,7 @@ def gru_forward(x, h0, W_xh, W_hh, b_xh, b_hh, reset_after=True, lengths=None):
             np.subtract(hs[t], n, out=hs[t + 1])
             hs[t + 1] *= z
             hs[t + 1] += n  # h_t = n + z * (h_{t-1} - n)
-        extra = {"GH": GH}
+        extra = {"GHn": GHn}
     else:
         if b_hh is not None:
             A += b_hh * scale  # every bias is outside the products here
@@ -309,14 +311,15 @@ def gru_backward(dh, cache, dh_n=None):
     h_prev = hs[:-1]  # (T, B, H)
     tmp = np.empty((B, H), dt)
     if cache["reset_after"]:
-        GH = cache["GH"]  # W_hh h_{t-1} + b_hh; its n block is used unscaled
+        GHn = cache["GHn"]  # W_hn h_{t-1} + b_hn
         # The gradients overwrite the forward's buffers, step by step (the cache is used up):
-        dGH = GH  # dL/d(W_hh h_{t-1} + b_hh)
-        dGX = A  # dL/d(W_xh x_t + b_xh): same r, z blocks, own n block
+        dGX = A  # dL/d(W_xh x_t + b_xh)
+        dGHn = GHn  # dL/d(W_hn h_{t-1} + b_hn); the r, z blocks of dL/d(W_hh h + b_hh) are dGX's
         cache["A"] = None
         dh_t, tmp2, tmp3 = np.empty((B, H), dt), np.empty((B, H), dt), np.empty((B, H), dt)
+        dg = np.empty((B, 3 * H), dt)  # dL/d(W_hh h_{t-1} + b_hh) at step t
         for t in range(T - 1, -1, -1):
-            a, dg = A[t], GH[t]  # (B, 3H) each: activations / W_hh h + b_hh, then gradients
+            a = A[t]  # (B, 3H): activations, then gradients
             r_t, z_t, n_t = a[:, :H], a[:, H : 2 * H], a[:, 2 * H :]
             np.add(dhs[t], dh_next, out=dh_t)  # dL/dh_t
             np.subtract(1.0, z_t, out=tmp)
@@ -326,7 +329,7 @@ def gru_backward(dh, cache, dh_n=None):
             np.multiply(n_t, n_t, out=n_t)
             np.subtract(1.0, n_t, out=n_t)
             n_t *= tmp  # dL/da_n = dL/dn (1 - n^2), in place of n
-            np.multiply(n_t, dg[:, 2 * H :], out=tmp2)  # dL/dr = dL/da_n (W_hn h + b_hn)
+            np.multiply(n_t, GHn[t], out=tmp2)  # dL/dr = dL/da_n (W_hn h + b_hn)
             np.multiply(n_t, r_t, out=dg[:, 2 * H :])  # through r * (W_hn h + b_hn)
             np.subtract(1.0, a[:, : 2 * H], out=dg[:, : 2 * H])
             dg[:, : 2 * H] *= a[:, : 2 * H]  # sigma' for r and z
@@ -334,11 +337,15 @@ def gru_backward(dh, cache, dh_n=None):
             dg[:, H : 2 * H] *= tmp3  # dL/da_z
             np.multiply(dh_t, z_t, out=tmp)  # direct path, before z is overwritten
             a[:, : 2 * H] = dg[:, : 2 * H]
+            dGHn[t] = dg[:, 2 * H :]
             np.matmul(dg, W_hh, out=dh_next)
             dh_next += tmp  # dL/dh_{t-1}
-        dGH2 = dGH.reshape(T * B, 3 * H)
-        dW_hh = dGH2.T @ h_prev.reshape(T * B, H)  # (3H, H)
-        db_hh = np.ones(T * B, dt) @ dGH2 if cache["has_bhh"] else None  # (3H,)
+        dGX2, dGHn2, h_prev2 = dGX.reshape(T * B, 3 * H), dGHn.reshape(T * B, H), h_prev.reshape(T * B, H)
+        dW_hh = np.concatenate([dGX2[:, : 2 * H].T @ h_prev2, dGHn2.T @ h_prev2])  # (3H, H)
+        db_hh = None
+        if cache["has_bhh"]:
+            ones = np.ones(T * B, dt)
+            db_hh = np.concatenate([ones @ dGX2[:, : 2 * H], ones @ dGHn2])  # (3H,)
     else:
         RH = cache["RH"]
         Pn = (1 - z) * (1 - n * n)  # d a_n / d h_t (T, B, H)
