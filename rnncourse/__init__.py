@@ -10,6 +10,13 @@ rnncourse.exercises
     Self-study exercises whose checkers name the learner's mistake.
 rnncourse.data
     Generated data sets (adding problem, copy task, temporal XOR, ...).
+rnncourse.datasets
+    Real data sets from installed packages (the ASV Bible text, ...), split and cached.
+rnncourse.models
+    The application lessons' task models (the character language model, ...).
+rnncourse.metrics, rnncourse.decoding, rnncourse.baselines
+    Perplexity and friends; greedy, sampled and beam-search decoding; n-gram models and
+    compressors to compare against.
 
 Importing ``rnncourse`` imports none of the subpackages, so ``import rnncourse.numpy``
 works where only NumPy is installed.
@@ -26,6 +33,7 @@ LESSONS = (
     ("05_lstm", "Long short-term memory"),
     ("06_gru", "Gated recurrent units"),
     ("07_pytorch_training", "Training RNNs in practice with PyTorch"),
+    ("09_language_models", "Language models and text generation"),
 )
 
 __all__ = ["__version__", "LESSONS"]

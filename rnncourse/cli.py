@@ -4,6 +4,7 @@
     rnncourse lessons         the lesson list
     rnncourse check LESSON    run a lesson in a fresh kernel and grade its exercises
     rnncourse progress        your exercise progress, by lesson
+    rnncourse train TASK      train an application lesson's model (rnncourse train -h)
 """
 
 from __future__ import annotations
@@ -28,6 +29,9 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("lesson", help="path to lessons/NN_topic.md or .ipynb")
     check.add_argument("--timeout", type=int, default=600, help="seconds allowed per cell (default 600)")
     sub.add_parser("progress", help="show your exercise progress by lesson")
+    from rnncourse.train_command import add_parser as add_train_parser
+
+    add_train_parser(sub)
     return parser
 
 
@@ -49,6 +53,10 @@ def main(argv: list[str] | None = None) -> int:
         from rnncourse.exercises.cli import show_progress
 
         return show_progress()
+    if args.command == "train":
+        from rnncourse.train_command import run
+
+        return run(args)
     return 2  # pragma: no cover - argparse rejects unknown commands
 
 

@@ -268,7 +268,7 @@ def _temperature_cases(rng):
 softmax_with_temperature = Exercise(
     id="softmax_with_temperature",
     title="Softmax with a temperature, for sampling",
-    lesson="07_pytorch_training",
+    lesson="09_language_models",
     reference=solutions.softmax_with_temperature,
     impl=_temperature,
     output_names=("probs",),

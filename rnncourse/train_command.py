@@ -1,0 +1,161 @@
+"""``rnncourse train TASK``: train an application lesson's model outside the notebook.
+
+    rnncourse train charlm [--full] [--cell lstm|gru] [--steps N] [--device cpu|cuda]
+                           [--out DIR] [--fresh] [--no-baselines]
+
+A run writes into ``--out`` (default ``runs/TASK`` or ``runs/TASK-full``): ``checkpoint.pt``
+after every evaluation, from which the same command resumes (``--steps`` may raise the
+total), and at the end ``report.json`` and ``report.md`` with the model's and the baselines'
+held-out figures, the device, the training time and the date. A progress bar is shown in a
+terminal. Later lessons add their tasks to :data:`TASKS`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import math
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+__all__ = ["TASKS", "add_parser", "run", "charlm_report"]
+
+
+def add_parser(sub) -> argparse.ArgumentParser:
+    """Add the ``train`` subcommand to the ``rnncourse`` parser."""
+    p = sub.add_parser("train", help="train an application lesson's model (see rnncourse train -h)",
+                       description=__doc__.split("\n\n")[0])
+    p.add_argument("task", choices=sorted(TASKS), help="what to train: charlm (lesson 9)")
+    p.add_argument("--full", action="store_true", help="the bigger configuration (more units and steps)")
+    p.add_argument("--cell", choices=("lstm", "gru"), help="the recurrent cell (default: the configuration's)")
+    p.add_argument("--steps", type=int, help="total optimiser steps (default: the configuration's)")
+    p.add_argument("--device", help="cpu, cuda, cuda:1, ... (default: CUDA when available)")
+    p.add_argument("--out", help="output folder (default: runs/TASK or runs/TASK-full)")
+    p.add_argument("--fresh", action="store_true", help="start again even if a checkpoint exists")
+    p.add_argument("--no-baselines", action="store_true", help="skip the n-gram and compressor baselines")
+    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                   help="show a progress bar (default: only in a terminal)")
+    return p
+
+
+def run(args) -> int:
+    """Run ``args.task`` with the parsed arguments; the exit status."""
+    return TASKS[args.task](args)
+
+
+def _device(name):
+    import torch
+
+    from rnncourse.torch import default_device
+
+    if name is None:
+        return default_device()
+    device = torch.device(name)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise SystemExit("--device cuda: PyTorch sees no CUDA device here (torch.cuda.is_available() is False)")
+    return device
+
+
+def _describe(device) -> str:
+    import torch
+
+    if device.type == "cuda":
+        return f"{torch.cuda.get_device_name(device)} (CUDA)"
+    return f"CPU: {platform.processor() or platform.machine()}, {torch.get_num_threads()} threads"
+
+
+def charlm_report(model_nll: float, baselines: dict, run, device: str, test_chars: int) -> dict:
+    """The report of a charlm run: every figure in bits per character of the test split."""
+    import torch
+
+    import rnncourse
+
+    bits = {f"{run.config.cell.upper()}-{run.config.hidden_size}"
+            f"x{run.config.num_layers}": model_nll / math.log(2)}
+    bits.update(baselines)
+    return {
+        "task": "charlm", "rnncourse": rnncourse.__version__, "torch": torch.__version__,
+        "date": datetime.date.today().isoformat(), "device": device,
+        "config": run.config.__dict__.copy(), "steps": run.step,
+        "train_seconds": round(run.seconds, 1), "test_chars": test_chars,
+        "test_nats_per_char": round(model_nll, 4),
+        "bits_per_char": {k: round(v, 4) for k, v in bits.items()},
+        "validation": [(s, round(v, 4)) for s, v in run.evals],
+    }
+
+
+def baseline_bits(corpus, log=print) -> dict:
+    """Unigram, bigram and 5-gram models, and zlib/bz2/lzma, in bits/char of the test split."""
+    import numpy as np
+
+    from rnncourse.baselines import NGramLM, compressor_bits_per_char
+
+    train, test = corpus.ids("train"), corpus.ids("test")
+    out = {}
+    for name, order in (("unigram", 1), ("bigram", 2), ("5-gram", 5)):
+        model = NGramLM(order, len(corpus.vocab)).fit(train)
+        nll = model.nll(test, context=train[-(order - 1):] if order > 1 else None)[1:]
+        out[f"{name} (Kneser-Ney)"] = float(np.mean(nll)) / math.log(2)
+        log(f"{name}: {out[f'{name} (Kneser-Ney)']:.4f} bits/char")
+    for method in ("zlib", "bz2", "lzma"):
+        out[f"{method}, test alone"] = compressor_bits_per_char(corpus.test, method)
+        out[f"{method}, given train"] = compressor_bits_per_char(corpus.test, method, train=corpus.train)
+        log(f"{method}: {out[f'{method}, test alone']:.4f} alone, "
+            f"{out[f'{method}, given train']:.4f} given the training text (bits/char)")
+    return out
+
+
+def _charlm(args) -> int:
+    import torch
+
+    from rnncourse.datasets import load_asv
+    from rnncourse.models.charlm import BOOK, FULL, CharLMRun, evaluate_nll
+
+    config = FULL if args.full else BOOK
+    if args.cell:
+        config = config.replace(cell=args.cell)
+    if args.steps is not None:
+        config = config.replace(steps=args.steps)
+    device = _device(args.device)
+    default_out = "runs/charlm" + ("-full" if args.full else "") + (f"-{args.cell}" if args.cell else "")
+    out = Path(args.out or default_out)
+    out.mkdir(parents=True, exist_ok=True)
+    ckpt = out / "checkpoint.pt"
+    log = print
+    corpus = load_asv()
+    chars = corpus.vocab.chars
+    train, valid, test = corpus.ids("train"), corpus.ids("valid"), corpus.ids("test")
+    if ckpt.exists() and not args.fresh:
+        run_ = CharLMRun.load(ckpt, config, chars, device=device)
+        log(f"resuming {ckpt} at step {run_.step} of {config.steps}")
+    else:
+        run_ = CharLMRun.create(config, chars, device=device)
+    log(f"charlm: {config}")
+    log(f"on {_describe(device)}; train {len(train):,} chars, validation {len(valid):,}, test {len(test):,}")
+    show = (sys.stderr.isatty() and not os.environ.get("CI")) if args.progress is None else args.progress
+    while run_.step < config.steps:
+        chunk = min(config.eval_every - run_.step % config.eval_every, config.steps - run_.step)
+        run_.train(train, steps=chunk, valid_ids=valid, progress=show, log=log)
+        run_.save(ckpt)
+    start = time.perf_counter()
+    model_nll = float(evaluate_nll(run_.model, test).mean())
+    log(f"test: {model_nll:.4f} nats/char = {model_nll / math.log(2):.4f} bits/char "
+        f"(perplexity {math.exp(model_nll):.3f}), evaluated in {time.perf_counter() - start:.1f} s")
+    baselines = {} if args.no_baselines else baseline_bits(corpus, log)
+    report = charlm_report(model_nll, baselines, run_, _describe(device), len(test) - 1)
+    (out / "report.json").write_text(json.dumps(report, indent=2) + "\n")
+    lines = [f"# charlm: {report['date']}, {report['device']}, {report['train_seconds']} s of training, "
+             f"{report['steps']} steps", "", "| model | bits/char (test) |", "|---|---|"]
+    lines += [f"| {k} | {v:.3f} |" for k, v in sorted(report["bits_per_char"].items(), key=lambda kv: kv[1])]
+    (out / "report.md").write_text("\n".join(lines) + "\n")
+    log("\n".join(lines[2:]))
+    log(f"wrote {out / 'report.json'} and {out / 'report.md'}")
+    return 0
+
+
+#: Task name -> function(args) -> exit status.
+TASKS = {"charlm": _charlm}
