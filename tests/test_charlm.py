@@ -134,3 +134,21 @@ def test_checkpoint_from_another_configuration_is_refused(tmp_path):
         CharLMRun.load(tmp_path / "ckpt.pt", TINY, list("abcdef"))
     # more steps is allowed: that is how a run is continued
     assert CharLMRun.load(tmp_path / "ckpt.pt", TINY.replace(steps=50), list("abcde")).step == 1
+
+
+def test_reader_log_probs_equal_a_fresh_read_and_step_continues():
+    from rnncourse.models.charlm import Reader
+
+    model = CharLM(5, TINY)
+    reader = Reader(model)
+    prefixes = [[1, 2], [1, 2, 3], [1, 2, 3, 0], [4]]
+    got = reader.log_probs(prefixes)  # (4, V), the later prefixes from cached states
+    with torch.no_grad():
+        for row, prefix in zip(got, prefixes):
+            logits, _ = model(torch.tensor(prefix)[:, None])
+            expected = torch.log_softmax(logits[-1, 0].double(), dim=-1).numpy()
+            np.testing.assert_allclose(row, expected, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(np.exp(got).sum(axis=1), 1.0, rtol=1e-12)
+    logits, state = reader.step([1, 2])
+    more, _ = reader.step([3], state)
+    np.testing.assert_allclose(more - np.logaddexp.reduce(more), got[1], rtol=1e-6, atol=1e-6)

@@ -20,11 +20,34 @@ _NUMPY_IMPORT = re.compile(r"^\s*import numpy as np\b", re.MULTILINE)
 
 
 def reference_source(exercise_id: str, name: str | None = None) -> str:
-    """The source of the reference solution, its function renamed to ``name``."""
-    source = inspect.getsource(getattr(solutions, exercise_id))
-    if name and name != exercise_id:
-        source = re.sub(rf"^def {exercise_id}\(", f"def {name}(", source, count=1, flags=re.MULTILINE)
-    return source
+    """The source of the reference solution, its function renamed to ``name``.
+
+    The reference is the exercise's own (``solutions.<id>``, or a package function such as
+    ``rnncourse.decoding.top_k_filter``). Module-level names it uses besides NumPy (a private
+    validation helper, say) are imported in front of it, so the source runs in a notebook.
+    """
+    from . import EXERCISES
+
+    fn = EXERCISES[exercise_id].reference if exercise_id in EXERCISES else getattr(solutions, exercise_id)
+    source = inspect.getsource(fn)
+    if name and name != fn.__name__:
+        source = re.sub(rf"^def {fn.__name__}\(", f"def {name}(", source, count=1, flags=re.MULTILINE)
+    return _imports_for(fn, source) + source
+
+
+def _imports_for(fn, source: str) -> str:
+    """``import`` lines for the module-level names ``source`` uses (``np`` excepted)."""
+    used = {n.id for n in ast.walk(ast.parse(source)) if isinstance(n, ast.Name)}
+    lines = []
+    for ident in sorted(used - {"np"}):
+        if ident not in fn.__globals__:
+            continue  # a local name, or a builtin
+        value = fn.__globals__[ident]
+        if inspect.ismodule(value):
+            lines.append(f"import {value.__name__} as {ident}")
+        else:
+            lines.append(f"from {fn.__module__} import {ident}")
+    return "".join(line + "\n" for line in lines)
 
 
 def check_calls(source: str) -> list:

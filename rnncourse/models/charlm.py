@@ -36,7 +36,7 @@ from torch import Tensor, nn
 from rnncourse.torch import init_uniform_, make_generator
 from rnncourse.torch.train import clip_grad_norm_, detach_state
 
-__all__ = ["CharLMConfig", "BOOK", "FULL", "CharLM", "CharLMRun", "as_streams", "evaluate_nll"]
+__all__ = ["CharLMConfig", "BOOK", "FULL", "CharLM", "CharLMRun", "Reader", "as_streams", "evaluate_nll"]
 
 CELLS = ("lstm", "gru")
 
@@ -362,3 +362,40 @@ def _bar(total: int, show: bool):
     from rnncourse.torch.train import _tqdm_class
 
     return _tqdm_class(show)(total=total, desc="charlm", disable=not show, leave=False)
+
+
+class Reader:
+    """The model as the decoders of :mod:`rnncourse.decoding` want it: ids in, logits out.
+
+    ``reader.step(ids, state) -> (logits, state)`` reads a list of ids from ``state`` (None:
+    zeros) and returns the float64 NumPy logits (V,) after the last one: the ``step`` that
+    :func:`rnncourse.decoding.generate` calls. ``reader.log_probs(prefixes)`` returns the
+    next-character log-probabilities (len(prefixes), V) of each prefix, the ``log_probs_fn``
+    of :func:`rnncourse.decoding.beam_search`; it keeps the state after every prefix it has
+    read, so that extending a prefix by one character costs one step, not a re-read.
+    """
+
+    def __init__(self, model: CharLM):
+        self.model = model.eval()
+        self.device = next(model.parameters()).device
+        self._cache: dict = {}  # prefix (tuple of ids) -> (log-probs (V,), state)
+
+    @torch.no_grad()
+    def step(self, ids, state=None):
+        x = torch.as_tensor(list(ids), dtype=torch.long, device=self.device)[:, None]  # (T, 1)
+        logits, state = self.model(x, state)  # (T, 1, V)
+        return logits[-1, 0].double().cpu().numpy(), state
+
+    def log_probs(self, prefixes) -> np.ndarray:
+        rows = []
+        for prefix in prefixes:
+            key = tuple(int(i) for i in prefix)
+            if key not in self._cache:
+                if key[:-1] in self._cache:  # one more character after a known prefix
+                    _, state = self._cache[key[:-1]]
+                    logits, state = self.step(key[-1:], state)
+                else:
+                    logits, state = self.step(key)
+                self._cache[key] = (logits - np.logaddexp.reduce(logits), state)
+            rows.append(self._cache[key][0])
+        return np.stack(rows)  # (len(prefixes), V)
