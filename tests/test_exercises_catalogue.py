@@ -18,7 +18,7 @@ REQUIRED = [
     "rnn_step_forward", "rnn_step_backward", "softmax_cross_entropy", "clip_grad_norm", "rnn_forward",
     "rnn_backward", "make_windows", "rnn_hidden_jacobian", "lstm_step_forward", "gru_step_forward",
     "lstm_step_backward", "count_parameters", "padding_mask", "softmax_with_temperature", "detach_state",
-    "one_hot",
+    "one_hot", "top_k_filter", "nucleus_filter", "beam_search_step", "masked_perplexity",
 ]
 FAR = 1e3  # "far more than the tolerance": the distance is measured in units of the tolerance
 
