@@ -1,7 +1,7 @@
 """``rnncourse train TASK``: train an application lesson's model outside the notebook.
 
     rnncourse train charlm [--full] [--cell lstm|gru] [--steps N] [--device cpu|cuda]
-                           [--out DIR] [--fresh] [--no-baselines]
+                           [--out DIR] [--fresh] [--no-baselines] [--threads N]
 
 A run writes into ``--out`` (default ``runs/TASK`` or ``runs/TASK-full``): ``checkpoint.pt``
 after every evaluation, from which the same command resumes (``--steps`` may raise the
@@ -37,14 +37,19 @@ def add_parser(sub) -> argparse.ArgumentParser:
     p.add_argument("--out", help="output folder (default: runs/TASK or runs/TASK-full)")
     p.add_argument("--fresh", action="store_true", help="start again even if a checkpoint exists")
     p.add_argument("--no-baselines", action="store_true", help="skip the n-gram and compressor baselines")
+    p.add_argument("--threads", type=int, help="CPU threads for torch (default: torch's choice)")
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                    help="show a progress bar (default: only in a terminal)")
     return p
 
 
 def run(args) -> int:
-    """Run ``args.task`` with the parsed arguments; the exit status."""
-    return TASKS[args.task](args)
+    """Run ``args.task`` with the parsed arguments; the exit status (2 and a message on bad input)."""
+    try:
+        return TASKS[args.task](args)
+    except (ValueError, ImportError) as error:  # a checkpoint of another run, a missing package
+        print(f"rnncourse train {args.task}: error: {error}", file=sys.stderr)
+        return 2
 
 
 def _device(name):
@@ -65,7 +70,13 @@ def _describe(device) -> str:
 
     if device.type == "cuda":
         return f"{torch.cuda.get_device_name(device)} (CUDA)"
-    return f"CPU: {platform.processor() or platform.machine()}, {torch.get_num_threads()} threads"
+    name = platform.processor() or platform.machine()
+    try:  # Linux names the CPU model here; platform.processor() is often empty
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            name = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return f"CPU: {name}, {torch.get_num_threads()} threads"
 
 
 def charlm_report(model_nll: float, baselines: dict, run, device: str, test_chars: int) -> dict:
@@ -121,6 +132,10 @@ def _charlm(args) -> int:
     if args.steps is not None:
         config = config.replace(steps=args.steps)
     device = _device(args.device)
+    if args.threads is not None:
+        if args.threads < 1:
+            raise SystemExit(f"--threads must be a positive integer, got {args.threads}")
+        torch.set_num_threads(args.threads)
     default_out = "runs/charlm" + ("-full" if args.full else "") + (f"-{args.cell}" if args.cell else "")
     out = Path(args.out or default_out)
     out.mkdir(parents=True, exist_ok=True)
