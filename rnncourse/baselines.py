@@ -264,7 +264,7 @@ def compressor_bits_per_char(test: str, method: str, train: str | None = None) -
         \text{alone: } \frac{C(\text{test})}{|\text{test}|}, \qquad
         \text{given train: } \frac{C(\text{train} + \text{test}) - C(\text{train})}{|\text{test}|},
 
-    with C the compressed size in bits (:func:`compressed_bits`, UTF-8) and |test| the number of
+    with C the compressed size in bits (:func:`compressed_bits`, UTF-8) and :math:`|\text{test}|` the number of
     characters. Given ``train``, the compressor has read the training text before the test text,
     as a trained model has; it can use it only as far as its memory reaches (zlib 32 KiB, bz2
     its 900 kB block, lzma all of it).
