@@ -1,7 +1,8 @@
-r"""Baselines that only count: character n-gram models and general-purpose compressors.
+r"""Baselines that only count: n-gram models, compressors, and order-free classifiers.
 
-A language model is worth its loss only beside models that need no training loop. Both kinds
-here score a held-out text in the same unit as the networks, so they go in the same table:
+A model is worth its score only beside models that need no training loop, or that cannot see
+what the network is meant to use. For language models, both kinds below score a held-out
+text in the same unit as the networks, so they go in the same table:
 
 - :class:`NGramLM`, a character n-gram model with interpolated Kneser-Ney smoothing
   (Kneser and Ney 1995; Chen and Goodman 1999), vectorised with NumPy: it fits a 5-gram on
@@ -10,7 +11,18 @@ here score a held-out text in the same unit as the networks, so they go in the s
   standard library, at their strongest settings, as implicit language models (the size of the
   compressed text is its code length).
 
-NumPy and the standard library only; importing this module does not import torch.
+For sequence classification (lesson 10), features that throw the order away, each fed to a
+logistic regression (scikit-learn's :class:`~sklearn.linear_model.LogisticRegression`, through
+:func:`fit_logistic_regression`):
+
+- :func:`word_counts`, the bag of words of a sentence;
+- :func:`kmer_counts`, how often each k-letter word occurs in a DNA sequence;
+- :func:`mean_frame`, the average frame of an utterance;
+
+and :func:`majority_class`, the answer that ignores the input altogether.
+
+NumPy and the standard library only (scikit-learn when a logistic regression is fitted);
+importing this module imports neither torch nor scikit-learn.
 """
 
 from __future__ import annotations
@@ -21,7 +33,8 @@ import zlib
 
 import numpy as np
 
-__all__ = ["NGramLM", "compressed_bits", "compressor_bits_per_char", "COMPRESSORS"]
+__all__ = ["NGramLM", "compressed_bits", "compressor_bits_per_char", "COMPRESSORS", "word_counts",
+           "kmer_counts", "mean_frame", "fit_logistic_regression", "majority_class"]
 
 _INT64_MAX = np.iinfo(np.int64).max
 
@@ -281,3 +294,142 @@ def compressor_bits_per_char(test: str, method: str, train: str | None = None) -
     if not isinstance(train, str):
         raise ValueError(f"train must be a str or None, got {type(train).__name__}")
     return (compressed_bits(train + test, method) - compressed_bits(train, method)) / len(test)
+
+
+# ----------------------------------------------------------------------------- order-free classifiers
+def word_counts(sentences, words) -> np.ndarray:
+    """The bag of words: ``counts[i, j]`` = how often ``words[j]`` occurs in ``sentences[i]``.
+
+    Sentences are split on whitespace; tokens not in ``words`` are not counted. Every
+    permutation of a sentence's words has the same row: the order is gone.
+
+    Parameters
+    ----------
+    sentences : sequence of str
+        N sentences.
+    words : sequence of str
+        The vocabulary, V distinct tokens.
+
+    Returns
+    -------
+    ndarray, (N, V), float64
+    """
+    if isinstance(sentences, str) or isinstance(words, str):
+        raise TypeError("sentences and words must be sequences of strings, not one string")
+    index = {w: j for j, w in enumerate(words)}
+    if len(index) != len(words):
+        raise ValueError("words must be distinct")
+    counts = np.zeros((len(sentences), len(index)))               # (N, V)
+    for i, sentence in enumerate(sentences):
+        if not isinstance(sentence, str):
+            raise TypeError(f"sentences[{i}] must be a str, got {type(sentence).__name__}")
+        for token in sentence.split():
+            j = index.get(token)
+            if j is not None:
+                counts[i, j] += 1
+    return counts
+
+
+def kmer_counts(sequences, k: int, alphabet: str = "ACGT") -> np.ndarray:
+    """How often each of the ``len(alphabet) ** k`` k-mers occurs in each sequence.
+
+    The k-mers are numbered in base ``len(alphabet)``: ``AA..A`` is column 0, and the letter at
+    position i of the k-mer has weight ``len(alphabet) ** (k - 1 - i)``. A sequence shorter than
+    k has a row of zeros.
+
+    Parameters
+    ----------
+    sequences : sequence of str
+        N sequences over ``alphabet``.
+    k : int
+        1 <= k <= 8 (4**8 = 65,536 columns).
+    alphabet : str
+        Distinct letters.
+
+    Returns
+    -------
+    ndarray, (N, len(alphabet) ** k), float64
+
+    Raises
+    ------
+    ValueError
+        ``k`` outside [1, 8]; a letter outside ``alphabet`` (named).
+    """
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= 8:
+        raise ValueError(f"k must be an integer in [1, 8], got {k!r}")
+    if isinstance(sequences, str):
+        raise TypeError("sequences must be a sequence of strings, not one string")
+    A = len(alphabet)
+    lut = np.full(256, -1, dtype=np.int64)
+    lut[np.frombuffer(alphabet.encode("ascii"), np.uint8)] = np.arange(A)
+    weights = A ** np.arange(k - 1, -1, -1)                        # (k,)
+    out = np.zeros((len(sequences), A**k))                         # (N, A^k)
+    for i, seq in enumerate(sequences):
+        ids = lut[np.frombuffer(seq.encode("ascii", "replace"), np.uint8)]  # (L,)
+        if (ids < 0).any():
+            bad = sorted({seq[j] for j in np.flatnonzero(ids < 0)})
+            raise ValueError(f"sequences[{i}] holds letters outside {alphabet!r}: {bad}")
+        if len(ids) >= k:
+            windows = np.lib.stride_tricks.sliding_window_view(ids, k)  # (L-k+1, k)
+            out[i] = np.bincount(windows @ weights, minlength=A**k)
+    return out
+
+
+def mean_frame(frames) -> np.ndarray:
+    """Each sequence's average frame: a list of (L_i, D) arrays -> (N, D). Order is gone."""
+    rows = []
+    for i, f in enumerate(frames):
+        f = np.asarray(f, dtype=np.float64)
+        if f.ndim != 2 or len(f) == 0:
+            raise ValueError(f"frames[{i}] must have shape (L, D) with L >= 1, got {f.shape}")
+        rows.append(f.mean(axis=0))                                # (D,)
+    if not rows:
+        raise ValueError("frames is empty")
+    return np.stack(rows)                                          # (N, D)
+
+
+def fit_logistic_regression(features, labels, *, C: float = 1.0, standardise: bool = False):
+    """A multinomial logistic regression (scikit-learn, L2 penalty ``1/C``), fitted.
+
+    Parameters
+    ----------
+    features : array (N, F)
+    labels : array of int (N,)
+    C : float
+        Inverse regularisation strength (scikit-learn's meaning).
+    standardise : bool
+        Scale each feature to zero mean and unit variance first (a fitted pipeline).
+
+    Returns
+    -------
+    A fitted scikit-learn estimator with ``predict`` and ``predict_proba``.
+
+    Raises
+    ------
+    ImportError
+        scikit-learn is missing (``pip install 'rnncourse[apps]'``).
+    """
+    try:
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.pipeline import make_pipeline
+        from sklearn.preprocessing import StandardScaler
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError("the logistic-regression baselines need scikit-learn: "
+                          "pip install 'rnncourse[apps]'") from exc
+    X = np.asarray(features, dtype=np.float64)
+    y = np.asarray(labels)
+    if X.ndim != 2 or y.shape != (X.shape[0],):
+        raise ValueError(f"features must be (N, F) and labels (N,), got {X.shape} and {y.shape}")
+    model = LogisticRegression(C=C, max_iter=5000)
+    if standardise:
+        model = make_pipeline(StandardScaler(), model)
+    return model.fit(X, y)
+
+
+def majority_class(labels) -> int:
+    """The most frequent label of the training set (the smallest one on a tie)."""
+    y = np.asarray(labels)
+    if y.size == 0 or y.dtype.kind not in "iu":
+        raise ValueError("labels must be a non-empty array of integers")
+    values, counts = np.unique(y, return_counts=True)
+    return int(values[np.argmax(counts)])

@@ -10,11 +10,13 @@ Language models
     Losses in this course (``torch.nn.functional.cross_entropy``, the NumPy losses) are natural
     logarithms, so they are in nats.
 Classification
-    :func:`wilson_interval` (a confidence interval for a proportion), :func:`accuracy_with_interval`.
+    :func:`wilson_interval` (a confidence interval for a proportion), :func:`accuracy_with_interval`,
+    :func:`mcnemar_exact` (are two classifiers' accuracies on the same items different?).
 Sequences of symbols
     :func:`edit_distance` (Levenshtein), :func:`char_error_rate`, :func:`exact_match`.
 
-This module needs only NumPy and the standard library (importing it does not import torch).
+This module needs only NumPy and the standard library (importing it does not import torch);
+:func:`mcnemar_exact` calls statsmodels.
 Bad input raises ``TypeError`` (wrong kind of object) or ``ValueError`` (wrong values), with a
 message that names the argument and says what was expected.
 """
@@ -34,6 +36,7 @@ __all__ = [
     "masked_perplexity",
     "wilson_interval",
     "accuracy_with_interval",
+    "mcnemar_exact",
     "edit_distance",
     "char_error_rate",
     "exact_match",
@@ -347,6 +350,58 @@ def accuracy_with_interval(correct, confidence=0.95) -> tuple[float, float, floa
     k, n = int(c.sum()), int(c.size)
     low, high = wilson_interval(k, n, confidence)
     return k / n, low, high
+
+
+def mcnemar_exact(correct_a, correct_b) -> tuple[int, int, float]:
+    r"""The exact McNemar test of two classifiers scored on the same test items.
+
+    Only the items where exactly one of the two is right say anything about which is better:
+    ``a_only`` (A right, B wrong) and ``b_only`` (B right, A wrong). If both had the same
+    accuracy, each of those :math:`n = a_\text{only} + b_\text{only}` discordant items would be
+    a fair coin, so the two-sided p-value is that of a binomial test with probability 1/2:
+
+    .. math:: p = \min\Big(1,\; 2 \sum_{i=0}^{\min(a, b)} \binom{n}{i} 2^{-n}\Big)
+
+    (McNemar 1947; the exact form avoids the chi-squared approximation, which is poor when few
+    items are discordant). Computed by ``statsmodels.stats.contingency_tables.mcnemar`` with
+    ``exact=True``. Paired, it is far more sensitive than comparing two intervals that
+    overlap: the items both get right or both get wrong drop out.
+
+    Parameters
+    ----------
+    correct_a, correct_b : array-like of bool or 0/1, shape (N,)
+        Per-item outcomes of classifiers A and B on the same N items, in the same order.
+
+    Returns
+    -------
+    (a_only, b_only, p_value) : tuple of (int, int, float)
+        p_value is 1.0 when no item is discordant.
+
+    Raises
+    ------
+    ValueError
+        The two arrays differ in shape, are empty, or hold values other than 0/1.
+    ImportError
+        statsmodels is missing (``pip install 'rnncourse[apps]'``).
+    """
+    a = np.asarray(correct_a)
+    b = np.asarray(correct_b)
+    for name, x in (("correct_a", a), ("correct_b", b)):
+        if x.dtype.kind not in "biuf" or not np.isin(x, (0, 1)).all():
+            raise ValueError(f"{name} must hold only True/False or 0/1")
+    if a.shape != b.shape or a.size == 0:
+        raise ValueError(f"correct_a and correct_b must be non-empty and of one shape (the same items), "
+                         f"got {a.shape} and {b.shape}")
+    a, b = a.astype(bool).ravel(), b.astype(bool).ravel()
+    a_only, b_only = int((a & ~b).sum()), int((b & ~a).sum())
+    if a_only + b_only == 0:
+        return 0, 0, 1.0
+    try:
+        from statsmodels.stats.contingency_tables import mcnemar
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError("mcnemar_exact needs statsmodels: pip install 'rnncourse[apps]'") from exc
+    table = [[int((a & b).sum()), a_only], [b_only, int((~a & ~b).sum())]]
+    return a_only, b_only, float(mcnemar(table, exact=True).pvalue)
 
 
 # ----------------------------------------------------------------------------- edit distance

@@ -246,3 +246,67 @@ def test_baselines_on_the_asv_test_books_are_ordered():
 def test_importing_baselines_does_not_import_torch():
     code = "import sys, rnncourse.baselines; assert 'torch' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# ----------------------------------------------------------------------------- order-free classifiers
+def test_word_counts_count_tokens_and_forget_order():
+    from rnncourse.baselines import word_counts
+
+    words = ["bad", "good", "not", "the"]
+    X = word_counts(["the film was not good", "good not the", "bad bad"], words)
+    assert X.tolist() == [[0, 1, 1, 1], [0, 1, 1, 1], [2, 0, 0, 0]]  # "was" is not in words
+    with pytest.raises(TypeError, match="not one string"):
+        word_counts("the film", words)
+    with pytest.raises(ValueError, match="distinct"):
+        word_counts(["a"], ["a", "a"])
+
+
+def test_kmer_counts_match_a_loop():
+    from itertools import product
+
+    from rnncourse.baselines import kmer_counts
+
+    rng = np.random.default_rng(0)
+    seqs = ["".join(rng.choice(list("ACGT"), n)) for n in (1, 2, 3, 17, 40)]
+    for k in (1, 2, 3):
+        X = kmer_counts(seqs, k)
+        kmers = ["".join(p) for p in product("ACGT", repeat=k)]
+        expected = [[sum(s[i:i + k] == m for i in range(len(s) - k + 1)) for m in kmers] for s in seqs]
+        assert X.tolist() == expected
+        assert X.sum(axis=1).tolist() == [max(len(s) - k + 1, 0) for s in seqs]
+
+
+def test_kmer_counts_errors():
+    from rnncourse.baselines import kmer_counts
+
+    with pytest.raises(ValueError, match="outside 'ACGT'"):
+        kmer_counts(["ACGN"], 2)
+    with pytest.raises(ValueError, match="k must be"):
+        kmer_counts(["ACGT"], 0)
+
+
+def test_mean_frame_and_majority_class():
+    from rnncourse.baselines import majority_class, mean_frame
+
+    frames = [np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([[5.0, 6.0]])]
+    assert mean_frame(frames).tolist() == [[2.0, 3.0], [5.0, 6.0]]
+    assert mean_frame(frames[::-1])[1].tolist() == mean_frame([frames[0][::-1]])[0].tolist()
+    with pytest.raises(ValueError, match="frames\\[0\\]"):
+        mean_frame([np.ones((0, 2))])
+    assert majority_class([2, 1, 1, 2, 0]) == 1  # tie between 1 and 2: the smallest
+    with pytest.raises(ValueError, match="non-empty"):
+        majority_class([])
+
+
+def test_fit_logistic_regression_separates_separable_data():
+    pytest.importorskip("sklearn")
+    from rnncourse.baselines import fit_logistic_regression
+
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(200, 3))
+    y = (X[:, 0] > 0).astype(int)
+    for standardise in (False, True):
+        model = fit_logistic_regression(X, y, C=100.0, standardise=standardise)
+        assert (model.predict(X) == y).mean() > 0.97
+    with pytest.raises(ValueError, match="labels"):
+        fit_logistic_regression(X, y[:5])

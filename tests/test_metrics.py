@@ -377,3 +377,36 @@ def test_exact_match_bad_input_raises_naming_argument(refs, hyps, error, name):
 def test_metrics_imports_without_torch():
     code = "import sys, rnncourse.metrics; assert 'torch' not in sys.modules and 'scipy' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# ----------------------------------------------------------------------------- McNemar
+def _mcnemar_reference(a_only, b_only):
+    from math import comb
+
+    n = a_only + b_only
+    return min(1.0, 2 * sum(comb(n, i) for i in range(min(a_only, b_only) + 1)) / 2**n)
+
+
+@pytest.mark.parametrize("a_only, b_only", [(0, 5), (3, 3), (1, 9), (12, 30), (40, 0)])
+def test_mcnemar_exact_matches_the_binomial_formula(a_only, b_only):
+    pytest.importorskip("statsmodels")
+    from rnncourse.metrics import mcnemar_exact
+
+    both, neither = 50, 7
+    a = np.array([1] * both + [1] * a_only + [0] * b_only + [0] * neither, dtype=bool)
+    b = np.array([1] * both + [0] * a_only + [1] * b_only + [0] * neither, dtype=bool)
+    rng = np.random.default_rng(0)
+    order = rng.permutation(len(a))
+    got = mcnemar_exact(a[order], b[order])
+    assert got[:2] == (a_only, b_only)
+    assert got[2] == pytest.approx(_mcnemar_reference(a_only, b_only), rel=1e-12)
+
+
+def test_mcnemar_exact_no_discordant_items_and_errors():
+    from rnncourse.metrics import mcnemar_exact
+
+    assert mcnemar_exact([1, 0, 1], [1, 0, 1]) == (0, 0, 1.0)
+    with pytest.raises(ValueError, match="one shape"):
+        mcnemar_exact([1, 0], [1, 0, 1])
+    with pytest.raises(ValueError, match="0/1"):
+        mcnemar_exact([1, 2], [1, 0])
