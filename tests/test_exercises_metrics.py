@@ -160,3 +160,155 @@ def test_check_never_raises_and_gives_a_status(fn, status, capsys):
     assert capsys.readouterr().out
 
 
+
+
+# ============================================================================= wilson_interval (lesson 10)
+from rnncourse.exercises.metric_exercises import wilson_interval as W  # noqa: E402
+
+
+def test_wilson_exercise_metadata():
+    assert W.id == "wilson_interval"
+    assert W.lesson == "10_classification"
+    assert W.reference is metrics.wilson_interval
+    assert W.params == ("successes", "n", "confidence")
+    assert W.output_names == ("low", "high")
+    assert len(W.hints) >= 3
+    assert {f.name for f in W.faults} >= {
+        "wald_interval", "one_sided_z", "fixed_z", "fixed_one_sided_z", "missing_quarter_term", "centre_at_p",
+        "denominator_missing", "variance_n_minus_1",
+    }
+
+
+def test_wilson_cases_cover_the_edges():
+    args = [c.args for c in W.cases]
+    assert all(isinstance(k, int) and isinstance(n, int) and 0 <= k <= n for k, n, _ in args)
+    assert any(k == 0 for k, n, _ in args) and any(k == n for k, n, _ in args)
+    assert min(n for _, n, _ in args) <= 5 and max(n for _, n, _ in args) >= 1000
+    assert {c for _, _, c in args} - {0.95}  # another confidence level too
+    assert args[0][2] == 0.95 and 0 < args[0][0] < args[0][1]
+
+
+def test_wilson_first_case_tells_every_single_mistake_but_fixed_z_from_the_reference():
+    expected = W._expected(0)
+    for f in W.faults:
+        _, value, _ = W._variant((f.name,), 0)
+        if f.name == "fixed_z":  # 1.96 is 1.959964 rounded: it shows only at other confidences
+            assert distance(expected, value) < FAR
+        else:
+            assert distance(expected, value) > FAR, f.name
+
+
+# ----------------------------------------------------------------------------- learners' own code
+def wilson_formula(successes, n, confidence=0.95):
+    from statistics import NormalDist
+
+    z = NormalDist().inv_cdf((1 + confidence) / 2)
+    p = successes / n
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    return centre - half, centre + half
+
+
+def wilson_scipy_list(successes, n, confidence=0.95):
+    from scipy.stats import norm
+
+    z = norm.ppf(1 - (1 - confidence) / 2)
+    a = n + z**2
+    centre = (successes + z**2 / 2) / a
+    half = z / a * np.sqrt(successes * (n - successes) / n + z**2 / 4)
+    return [max(0.0, centre - half), min(1.0, centre + half)]
+
+
+def wilson_quadratic_roots(successes, n, confidence=0.95):
+    from statistics import NormalDist
+
+    z = NormalDist().inv_cdf(1 - (1 - confidence) / 2)
+    p = successes / n
+    # |p - q| = z sqrt(q (1 - q) / n), squared: a q^2 + b q + c = 0
+    a, b, c = 1 + z**2 / n, -(2 * p + z**2 / n), p**2
+    disc = np.sqrt(b * b - 4 * a * c)
+    return (-b - disc) / (2 * a), (-b + disc) / (2 * a)
+
+
+@pytest.mark.parametrize("fn", [wilson_formula, wilson_scipy_list, wilson_quadratic_roots])
+def test_wilson_learner_correct_variants_pass(fn):
+    pytest.importorskip("scipy")
+    result = W.evaluate(fn)
+    assert result.status == "pass", repr(result)
+
+
+def _z(confidence, two_sided=True):
+    from statistics import NormalDist
+
+    return NormalDist().inv_cdf(1 - (1 - confidence) / 2 if two_sided else confidence)
+
+
+def wald(successes, n, confidence=0.95):
+    p = successes / n
+    half = _z(confidence) * np.sqrt(p * (1 - p) / n)
+    return p - half, p + half
+
+
+def wald_sample_variance(successes, n, confidence=0.95):
+    p = successes / n
+    half = _z(confidence) * np.sqrt(p * (1 - p) / (n - 1))
+    return p - half, p + half
+
+
+def wilson_with(successes, n, confidence=0.95, z=None, quarter=True, centre_p=False, shrink=True, m=None):
+    z = _z(confidence) if z is None else z
+    p = successes / n
+    s = 1 + z**2 / n if shrink else 1.0
+    centre = p if centre_p else (p + z**2 / (2 * n)) / s
+    half = z / s * np.sqrt(p * (1 - p) / (m or n) + (z**2 / (4 * n**2) if quarter else 0.0))
+    return centre - half, centre + half
+
+
+def wilson_variant(**mistakes):
+    """A learner's Wilson interval with these mistakes (see ``wilson_with``)."""
+    return lambda successes, n, confidence: wilson_with(successes, n, confidence, **mistakes)
+
+
+@pytest.mark.parametrize(
+    ("fn", "mistake"),
+    [
+        (wald, "wald_interval"),
+        (wilson_variant(z=1.645), "fixed_one_sided_z"),
+        (lambda successes, n, confidence: wilson_with(successes, n, z=_z(confidence, False)), "one_sided_z"),
+        (wilson_variant(z=1.96), "fixed_z"),
+        (wilson_variant(quarter=False), "missing_quarter_term"),
+        (wilson_variant(centre_p=True), "centre_at_p"),
+        (wilson_variant(shrink=False), "denominator_missing"),
+        (lambda successes, n, confidence: wilson_with(successes, n, confidence, m=n - 1), "variance_n_minus_1"),
+        (wald_sample_variance, "wald_interval+variance_n_minus_1"),
+        (wilson_variant(z=1.96, centre_p=True), "fixed_z+centre_at_p"),
+    ],
+)
+def test_wilson_learner_mistakes_named(fn, mistake):
+    result = W.evaluate(fn)
+    assert (result.status, result.mistake) == ("mistake", mistake), repr(result)
+
+
+def test_wilson_bounds_in_the_wrong_order_are_wrong_values():
+    result = W.evaluate(lambda successes, n, confidence: metrics.wilson_interval(successes, n, confidence)[::-1])
+    assert result.status == "wrong_values"
+
+
+@pytest.mark.parametrize(
+    ("fn", "status"),
+    [
+        (lambda successes, n, confidence: np.array(metrics.wilson_interval(successes, n, confidence)), "wrong_type"),
+        (lambda successes, n, confidence: metrics.wilson_interval(successes, n, confidence)[0], "wrong_type"),
+        (lambda successes, n, confidence: (0.1, 0.2, 0.3), "wrong_type"),
+        (lambda successes, n, confidence: (str(0.1), 0.2), "wrong_type"),
+        (lambda successes, n: (0.1, 0.2), "error"),  # no confidence parameter
+        (lambda successes, n, confidence: (successes / 0, 1.0), "error"),
+        (lambda successes, n, confidence: (float("nan"), 1.0), "wrong_values"),
+    ],
+)
+def test_wilson_check_never_raises_and_gives_a_status(fn, status, capsys):
+    result = W.evaluate(fn)
+    assert result.status == status, repr(result)
+    W.check(fn)
+    assert capsys.readouterr().out

