@@ -29,7 +29,8 @@ def add_parser(sub) -> argparse.ArgumentParser:
     """Add the ``train`` subcommand to the ``rnncourse`` parser."""
     p = sub.add_parser("train", help="train an application lesson's model (see rnncourse train -h)",
                        description=__doc__.split("\n\n")[0])
-    p.add_argument("task", choices=sorted(TASKS), help="what to train: charlm (lesson 9)")
+    p.add_argument("task", choices=sorted(TASKS),
+                   help="what to train: charlm (lesson 9); sentiment, speakers, dna (lesson 10)")
     p.add_argument("--full", action="store_true", help="the bigger configuration (more units and steps)")
     p.add_argument("--cell", choices=("lstm", "gru"), help="the recurrent cell (default: the configuration's)")
     p.add_argument("--steps", type=int, help="total optimiser steps (default: the configuration's)")
@@ -172,5 +173,120 @@ def _charlm(args) -> int:
     return 0
 
 
+def _classification_data(task: str):
+    """(train, {test split name: data}, n_classes, vocab_size or None, input_size or None, baselines).
+
+    Each data item is (inputs, lengths, labels); baselines maps a name to a function of
+    (train split name, test split name) -> per-example correctness, computed in the same run.
+    """
+    import numpy as np
+
+    from rnncourse.baselines import fit_logistic_regression, kmer_counts, majority_class, mean_frame, word_counts
+
+    if task == "sentiment":
+        from rnncourse.datasets import load_negation_sentiment
+
+        data = load_negation_sentiment()
+        splits = {name: (*data.padded(name), data.split(name).labels)
+                  for name in ("train", "test_iid", "test_negation", "minimal_pairs")}
+        bow = fit_logistic_regression(word_counts(data.train.sentences, data.words), data.train.labels)
+        base = {"bag of words + logistic regression": lambda name: bow.predict(
+            word_counts(data.split(name).sentences, data.words)) == data.split(name).labels}
+        return splits, 2, len(data.words), None, base
+    if task == "speakers":
+        from rnncourse.datasets import load_japanese_vowels, pad_frames
+
+        data = load_japanese_vowels()
+        splits = {name: (*pad_frames(data.x(name)), data.y(name)) for name in ("train", "test")}
+        lr = fit_logistic_regression(mean_frame(data.x("train")), data.y("train"), standardise=True)
+        major = majority_class(data.y("train"))
+        base = {"mean frame + logistic regression": lambda name: lr.predict(mean_frame(data.x(name)))
+                == data.y(name),
+                "majority class": lambda name: data.y(name) == major}
+        return splits, data.n_classes, None, data.n_features, base
+    if task == "dna":
+        from rnncourse.datasets import make_motif_splits
+        from rnncourse.models.classifier import pad_sequences
+
+        out, base = {}, {}
+        for kind in ("contains", "order"):
+            sets = make_motif_splits(kind, n_train=4000, n_valid=500, n_test=2000, seed=0)
+            for part in ("train", "test"):
+                part_set = getattr(sets, part)
+                x, lengths = pad_sequences([i + 1 for i in part_set.ids()])  # id 0 is padding
+                out[f"{kind}:{part}"] = (x, lengths, part_set.labels)
+            kmer = fit_logistic_regression(kmer_counts(sets.train.sequences, 6), sets.train.labels)
+            base[f"6-mer counts + logistic regression ({kind})"] = (
+                lambda name, kmer=kmer, sets=sets, kind=kind: None if not name.startswith(kind) else
+                kmer.predict(kmer_counts(sets.test.sequences, 6)) == sets.test.labels)
+        return out, 2, 5, None, base
+    raise ValueError(f"unknown classification task {task!r}")
+
+
+def _classification(args, task: str) -> int:
+    import numpy as np
+    import torch
+
+    from rnncourse.metrics import accuracy_with_interval
+    from rnncourse.models.classifier import BOOK_CONFIGS, FULL_CONFIGS, SequenceClassifier, fit_classifier, predict
+
+    config = (FULL_CONFIGS if args.full else BOOK_CONFIGS)[task]
+    if args.cell:
+        config = config.replace(cell=args.cell)
+    if args.steps is not None:
+        config = config.replace(steps=args.steps)
+    device = _device(args.device)
+    if args.threads is not None:
+        if args.threads < 1:
+            raise SystemExit(f"--threads must be a positive integer, got {args.threads}")
+        torch.set_num_threads(args.threads)
+    out = Path(args.out or f"runs/{task}" + ("-full" if args.full else ""))
+    out.mkdir(parents=True, exist_ok=True)
+    splits, n_classes, vocab_size, input_size, baselines = _classification_data(task)
+    trains = [name for name in splits if name.endswith("train")]
+    accuracy, start = {}, time.perf_counter()
+    for train_name in trains:
+        prefix = train_name[: -len("train")]
+        model = SequenceClassifier(n_classes, vocab_size=vocab_size, input_size=input_size, config=config,
+                                   device=device)
+        show = (sys.stderr.isatty() and not os.environ.get("CI")) if args.progress is None else args.progress
+        fit_classifier(model, *splits[train_name], progress=show)
+        for name, (x, lengths, y) in splits.items():
+            if name.startswith(prefix) and name != train_name:
+                correct = predict(model, x, lengths) == np.asarray(y)
+                acc, low, high = accuracy_with_interval(correct)
+                accuracy[f"{config.cell.upper()}-{config.hidden_size} on {name}"] = [acc, low, high, len(y)]
+                print(f"{config.cell.upper()}-{config.hidden_size} on {name}: {acc:.3f} "
+                      f"[{low:.3f}, {high:.3f}] of {len(y)}")
+    seconds = time.perf_counter() - start
+    if not args.no_baselines:
+        for label, fn in baselines.items():
+            for name in splits:
+                if name in trains:
+                    continue
+                correct = fn(name)
+                if correct is None:
+                    continue
+                acc, low, high = accuracy_with_interval(correct)
+                accuracy[f"{label} on {name}"] = [acc, low, high, int(np.size(correct))]
+                print(f"{label} on {name}: {acc:.3f} [{low:.3f}, {high:.3f}]")
+    import rnncourse
+
+    report = {"task": task, "rnncourse": rnncourse.__version__, "torch": torch.__version__,
+              "date": datetime.date.today().isoformat(), "device": _describe(device),
+              "config": config.__dict__.copy(), "train_seconds": round(seconds, 1),
+              "accuracy [value, 95% low, 95% high, n]": accuracy}
+    (out / "report.json").write_text(json.dumps(report, indent=2) + "\n")
+    lines = [f"# {task}: {report['date']}, {report['device']}, {report['train_seconds']} s of training", "",
+             "| model on split | accuracy | 95 % interval | n |", "|---|---|---|---|"]
+    lines += [f"| {k} | {v[0]:.3f} | [{v[1]:.3f}, {v[2]:.3f}] | {v[3]} |" for k, v in accuracy.items()]
+    (out / "report.md").write_text("\n".join(lines) + "\n")
+    print(f"wrote {out / 'report.json'} and {out / 'report.md'}")
+    return 0
+
+
 #: Task name -> function(args) -> exit status.
-TASKS = {"charlm": _charlm}
+TASKS = {"charlm": _charlm,
+         "sentiment": lambda args: _classification(args, "sentiment"),
+         "speakers": lambda args: _classification(args, "speakers"),
+         "dna": lambda args: _classification(args, "dna")}

@@ -41,7 +41,7 @@ from rnncourse.pooling import masked_max_pool, masked_mean_pool
 from rnncourse.torch import init_uniform_, make_generator
 from rnncourse.torch.train import History, fit
 
-__all__ = ["ClassifierConfig", "SequenceClassifier", "fit_classifier", "predict_proba", "predict",
+__all__ = ["ClassifierConfig", "BOOK_CONFIGS", "FULL_CONFIGS", "SequenceClassifier", "fit_classifier", "predict_proba", "predict",
            "pad_sequences"]
 
 CELLS = ("gru", "lstm")
@@ -105,6 +105,16 @@ class ClassifierConfig:
     def replace(self, **changes) -> "ClassifierConfig":
         """A copy with some fields changed (validated again)."""
         return dataclasses.replace(self, **changes)
+
+
+#: The configurations of ``rnncourse train sentiment|speakers|dna`` (seconds on a CPU each).
+BOOK_CONFIGS = {
+    "sentiment": ClassifierConfig(hidden_size=64, embed_size=32, steps=600, weight_decay=1e-4),
+    "speakers": ClassifierConfig(hidden_size=64, steps=400, lr=5e-3),
+    "dna": ClassifierConfig(hidden_size=64, embed_size=8, steps=600, lr=5e-3),
+}
+#: Bigger and longer (``--full``; a GPU when there is one).
+FULL_CONFIGS = {name: c.replace(hidden_size=128, steps=4 * c.steps) for name, c in BOOK_CONFIGS.items()}
 
 
 class SequenceClassifier(nn.Module):
