@@ -66,6 +66,21 @@ def _device(name):
     return device
 
 
+def _setup(args, config):
+    """Apply ``--cell``, ``--steps`` and ``--threads`` to a run; return (config, device)."""
+    import torch
+
+    if args.cell:
+        config = config.replace(cell=args.cell)
+    if args.steps is not None:
+        config = config.replace(steps=args.steps)
+    if args.threads is not None:
+        if args.threads < 1:
+            raise SystemExit(f"--threads must be a positive integer, got {args.threads}")
+        torch.set_num_threads(args.threads)
+    return config, _device(args.device)
+
+
 def _describe(device) -> str:
     import torch
 
@@ -128,15 +143,7 @@ def _charlm(args) -> int:
     from rnncourse.models.charlm import BOOK, FULL, CharLMRun, evaluate_nll
 
     config = FULL if args.full else BOOK
-    if args.cell:
-        config = config.replace(cell=args.cell)
-    if args.steps is not None:
-        config = config.replace(steps=args.steps)
-    device = _device(args.device)
-    if args.threads is not None:
-        if args.threads < 1:
-            raise SystemExit(f"--threads must be a positive integer, got {args.threads}")
-        torch.set_num_threads(args.threads)
+    config, device = _setup(args, config)
     default_out = "runs/charlm" + ("-full" if args.full else "") + (f"-{args.cell}" if args.cell else "")
     out = Path(args.out or default_out)
     out.mkdir(parents=True, exist_ok=True)
@@ -231,15 +238,7 @@ def _classification(args, task: str) -> int:
     from rnncourse.models.classifier import BOOK_CONFIGS, FULL_CONFIGS, SequenceClassifier, fit_classifier, predict
 
     config = (FULL_CONFIGS if args.full else BOOK_CONFIGS)[task]
-    if args.cell:
-        config = config.replace(cell=args.cell)
-    if args.steps is not None:
-        config = config.replace(steps=args.steps)
-    device = _device(args.device)
-    if args.threads is not None:
-        if args.threads < 1:
-            raise SystemExit(f"--threads must be a positive integer, got {args.threads}")
-        torch.set_num_threads(args.threads)
+    config, device = _setup(args, config)
     out = Path(args.out or f"runs/{task}" + ("-full" if args.full else ""))
     out.mkdir(parents=True, exist_ok=True)
     splits, n_classes, vocab_size, input_size, baselines = _classification_data(task)
