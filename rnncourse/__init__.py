@@ -34,6 +34,7 @@ LESSONS = (
     ("06_gru", "Gated recurrent units"),
     ("07_pytorch_training", "Training RNNs in practice with PyTorch"),
     ("09_language_models", "Language models and text generation"),
+    ("10_classification", "Sequence classification: sentiment, speakers, DNA"),
 )
 
 __all__ = ["__version__", "LESSONS"]

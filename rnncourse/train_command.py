@@ -201,10 +201,11 @@ def _classification_data(task: str):
             word_counts(data.split(name).sentences, data.words)) == data.split(name).labels}
         return splits, 2, len(data.words), None, base
     if task == "speakers":
-        from rnncourse.datasets import load_japanese_vowels, pad_frames
+        from rnncourse.datasets import load_japanese_vowels
+        from rnncourse.models.classifier import pad_sequences
 
         data = load_japanese_vowels()
-        splits = {name: (*pad_frames(data.x(name)), data.y(name)) for name in ("train", "test")}
+        splits = {name: (*pad_sequences(data.x(name)), data.y(name)) for name in ("train", "test")}
         lr = fit_logistic_regression(mean_frame(data.x("train")), data.y("train"), standardise=True)
         major = majority_class(data.y("train"))
         base = {"mean frame + logistic regression": lambda name: lr.predict(mean_frame(data.x(name)))

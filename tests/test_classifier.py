@@ -26,11 +26,26 @@ def test_pad_sequences_pads_time_major_with_zeros():
     assert frames.shape == (4, 2, 5) and frames[2:, 0].sum() == 0
 
 
-def test_pad_sequences_rejects_empty_and_ragged_features():
-    with pytest.raises(ValueError, match="empty"):
-        pad_sequences([np.array([1]), np.array([], dtype=int)])
-    with pytest.raises(ValueError, match="trailing shape"):
-        pad_sequences([np.ones((2, 3)), np.ones((2, 4))])
+@pytest.mark.parametrize("sequences, message", [
+    ([], "at least one sequence"),
+    ([np.ones((2, 2, 2))], r"1-D \(L_b,\) or 2-D \(L_b, D\); sequence 0 has shape"),
+    ([np.array([1]), np.array([], dtype=int)], "sequence 1 is empty"),
+    ([np.ones((2, 3)), np.ones((2, 4))],
+     r"same trailing shape; sequence 0 has \(3,\), sequence 1 has \(4,\)"),
+])
+def test_pad_sequences_rejects_bad_input_with_a_clear_message(sequences, message):
+    with pytest.raises(ValueError, match=message):
+        pad_sequences(sequences)
+
+
+def test_pad_sequences_casts_to_the_requested_dtype_and_round_trips():
+    rng = np.random.default_rng(0)
+    seqs = [rng.normal(size=(T, 3)) for T in (4, 1, 7)]
+    padded, lengths = pad_sequences(seqs, dtype=np.float32)
+    assert padded.shape == (7, 3, 3) and padded.dtype == np.float32
+    for b, s in enumerate(seqs):
+        np.testing.assert_allclose(padded[:lengths[b], b], s, rtol=1e-6)
+        assert not padded[lengths[b]:, b].any()
 
 
 @pytest.mark.parametrize("cell", ["gru", "lstm"])

@@ -1,4 +1,4 @@
-"""Japanese Vowels (speaker recognition, from sktime): official split, shapes, labels, cache; pad_frames."""
+"""Japanese Vowels (speaker recognition, from sktime): official split, shapes, labels, cache."""
 
 from __future__ import annotations
 
@@ -9,38 +9,9 @@ import numpy as np
 import pytest
 
 from rnncourse.datasets import speech
-from rnncourse.datasets.speech import SpeakerData, load_japanese_vowels, pad_frames
+from rnncourse.datasets.speech import SpeakerData, load_japanese_vowels
 
 TEST_COUNTS = [31, 35, 88, 44, 29, 24, 40, 50, 29]
-
-
-# -- pad_frames (no sktime needed) ---------------------------------------------------------------
-
-def test_pad_frames_round_trip_and_zero_padding():
-    rng = np.random.default_rng(0)
-    seqs = [rng.normal(size=(T, 3)) for T in (4, 1, 7)]
-    padded, lengths = pad_frames(seqs)
-    assert padded.shape == (7, 3, 3) and padded.dtype == np.float64
-    assert lengths.dtype == np.int64 and lengths.tolist() == [4, 1, 7]
-    for b, s in enumerate(seqs):
-        np.testing.assert_array_equal(padded[:lengths[b], b], s)
-        assert not padded[lengths[b]:, b].any()
-
-
-def test_pad_frames_casts_to_the_requested_dtype():
-    padded, _ = pad_frames([np.ones((2, 2), dtype=np.int32)], dtype=np.float32)
-    assert padded.dtype == np.float32 and padded.shape == (2, 1, 2)
-
-
-@pytest.mark.parametrize("frames, message", [
-    ([], "at least one sequence"),
-    ([np.ones(3)], r"2-D \(T_b, D\); sequence 0 has shape \(3,\)"),
-    ([np.ones((2, 3)), np.ones((0, 3))], "sequence 1 has none"),
-    ([np.ones((2, 3)), np.ones((2, 4))], "same D; sequence 0 has D = 3, sequence 1 has D = 4"),
-])
-def test_pad_frames_rejects_bad_input_with_a_clear_message(frames, message):
-    with pytest.raises(ValueError, match=message):
-        pad_frames(frames)
 
 
 # -- the data ---------------------------------------------------------------------------------------

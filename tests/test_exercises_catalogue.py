@@ -19,6 +19,7 @@ REQUIRED = [
     "rnn_backward", "make_windows", "rnn_hidden_jacobian", "lstm_step_forward", "gru_step_forward",
     "lstm_step_backward", "count_parameters", "padding_mask", "softmax_with_temperature", "detach_state",
     "one_hot", "top_k_filter", "nucleus_filter", "beam_search_step", "masked_perplexity",
+    "last_valid_state", "masked_mean_pool", "wilson_interval",
 ]
 FAR = 1e3  # "far more than the tolerance": the distance is measured in units of the tolerance
 

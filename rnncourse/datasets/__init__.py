@@ -24,9 +24,9 @@ Importing this package imports neither torch nor any data package.
 from rnncourse.datasets.dna import (DNA_ALPHABET, MotifSplits, MotifTask, encode_dna, make_motif_splits,
                                     make_motif_task)
 from rnncourse.datasets.sentiment import SentimentData, SentimentSplit, load_negation_sentiment
-from rnncourse.datasets.speech import SpeakerData, load_japanese_vowels, pad_frames
+from rnncourse.datasets.speech import SpeakerData, load_japanese_vowels
 from rnncourse.datasets.text import TextCorpus, load_asv
 
 __all__ = ["TextCorpus", "load_asv", "SentimentData", "SentimentSplit", "load_negation_sentiment",
-           "SpeakerData", "load_japanese_vowels", "pad_frames", "DNA_ALPHABET", "MotifTask", "MotifSplits",
+           "SpeakerData", "load_japanese_vowels", "DNA_ALPHABET", "MotifTask", "MotifSplits",
            "encode_dna", "make_motif_task", "make_motif_splits"]

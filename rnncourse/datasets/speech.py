@@ -47,7 +47,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["SpeakerData", "load_japanese_vowels", "pad_frames", "JAPANESE_VOWELS_SOURCE",
+__all__ = ["SpeakerData", "load_japanese_vowels", "JAPANESE_VOWELS_SOURCE",
            "JAPANESE_VOWELS_LICENCE", "JAPANESE_VOWELS_SPLIT"]
 
 SPLITS = ("train", "test")
@@ -120,40 +120,6 @@ class SpeakerData:
     def lengths(self, split: str) -> np.ndarray:
         """The number of frames of each utterance of ``split``: int64 array (N,)."""
         return np.array([len(u) for u in self.x(split)], dtype=np.int64)  # (N,)
-
-
-def pad_frames(frames, dtype=np.float64) -> tuple[np.ndarray, np.ndarray]:
-    """Stack variable-length sequences of frames into one time-major, zero-padded array.
-
-    Parameters
-    ----------
-    frames : sequence of array-like, each (T_b, D)
-        B sequences with the same D and lengths T_b >= 1.
-    dtype : NumPy dtype of the result (float64 by default).
-
-    Returns
-    -------
-    padded : ndarray, shape (T, B, D)
-        T = max T_b; ``padded[:T_b, b]`` is sequence b, and zeros follow it.
-    lengths : ndarray of int64, shape (B,)
-        T_b, so that ``padded[:lengths[b], b]`` gives sequence b back.
-    """
-    seqs = [np.asarray(f) for f in frames]
-    if not seqs:
-        raise ValueError("frames must hold at least one sequence, got none")
-    for b, s in enumerate(seqs):
-        if s.ndim != 2:
-            raise ValueError(f"every sequence must be 2-D (T_b, D); sequence {b} has shape {s.shape}")
-        if s.shape[0] < 1:
-            raise ValueError(f"every sequence needs at least one frame; sequence {b} has none")
-        if s.shape[1] != seqs[0].shape[1]:
-            raise ValueError(f"every sequence must have the same D; sequence 0 has D = {seqs[0].shape[1]}, "
-                             f"sequence {b} has D = {s.shape[1]}")
-    lengths = np.array([s.shape[0] for s in seqs], dtype=np.int64)  # (B,)
-    padded = np.zeros((int(lengths.max()), len(seqs), seqs[0].shape[1]), dtype=dtype)  # (T, B, D)
-    for b, s in enumerate(seqs):
-        padded[:len(s), b] = s
-    return padded, lengths
 
 
 def _sktime_version() -> str:
