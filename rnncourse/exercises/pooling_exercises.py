@@ -170,7 +170,10 @@ def _masked_mean_pool(f, outputs, lengths):
     real = t <= lengths if "mask_one_step_too_long" in f else t < lengths  # (T, B)
     if "padding_summed" in f:
         real = np.ones_like(real)
-    total = np.where(real[:, :, None], outputs, 0.0).sum(axis=axis)  # (B, H), or (T, H) across the batch
+    if "mask_multiplied" in f:  # 0 * NaN is NaN: padding that holds NaN leaks through
+        total = (outputs * real[:, :, None]).sum(axis=axis)
+    else:
+        total = np.where(real[:, :, None], outputs, 0.0).sum(axis=axis)  # (B, H), or (T, H) across the batch
     if "summed_not_averaged" in f:
         return total
     if "divided_by_T" in f:
@@ -186,13 +189,24 @@ def _masked_mean_pool_cases(rng):
         outputs, lengths = _padded_outputs(rng, lengths, T, H)  # padding stands out: every mistake shows
         return Case(label, (outputs, lengths), dict(T=T, B=len(lengths), H=H))
 
+    def nan_case(label, lengths, T, H, everywhere):
+        outputs, lengths = _padded_outputs(rng, lengths, T, H)
+        if everywhere:
+            outputs[np.arange(T)[:, None] >= lengths[None, :]] = np.nan  # every padding step
+        else:
+            outputs[-1, int(np.argmin(lengths)), 0] = np.nan  # one padding entry; the rest still tells
+        return Case(label, (outputs, lengths), dict(T=T, B=len(lengths), H=H))
+
     return [
-        case("T=6, B=4, H=3, lengths [4, 2, 6, 1]", [4, 2, 6, 1], 6, 3),
+        nan_case("T=6, B=4, H=3, lengths [4, 2, 6, 1], one padding entry NaN", [4, 2, 6, 1], 6, 3,
+                 everywhere=False),
         case("T=1 (one step per sequence), B=3, H=2", [1, 1, 1], 1, 2),
         case("B=1, length 4 of T=7, H=2", [4], 7, 2),
         case("H=1, T=5, B=3, lengths [3, 5, 2]", [3, 5, 2], 5, 1),
         case("no padding (every length is T=4), B=2, H=3", [4, 4], 4, 3),
         case("B=3 equal to H=3, T=5, lengths [2, 5, 3]", [2, 5, 3], 5, 3),
+        nan_case("every padding step NaN: T=5, B=3, H=2, lengths [3, 5, 1]", [3, 5, 1], 5, 2,
+                 everywhere=True),
     ]
 
 
@@ -225,6 +239,14 @@ masked_mean_pool = Exercise(
             "padding step of every sequence shorter than T.",
             "Steps are counted from 0: a sequence of length L has its real steps at t = 0, 1, ..., L - 1. Check "
             "the comparison that builds your mask.",
+            group="steps",
+        ),
+        Fault(
+            "mask_multiplied",
+            "Your function zeroes the padding by multiplying it by a 0/1 mask. That works for finite padding, "
+            "but 0 * NaN is NaN (and 0 * inf too), so padding that holds NaN turns the whole mean into NaN.",
+            "Select the real steps instead of multiplying, e.g. `np.where(mask[:, :, None], outputs, 0.0)`, "
+            "so that what the padding holds is never used at all.",
             group="steps",
         ),
         Fault(
@@ -264,6 +286,7 @@ masked_mean_pool = Exercise(
         ("padding_summed", "divided_by_T"),  # the same as mean_over_all_steps
         ("padding_summed", "wrong_axis"),  # the same as mean_over_all_steps + wrong_axis
         ("lengths_not_broadcast", "wrong_axis"),
+        ("mask_multiplied", "lengths_not_broadcast"),  # the shapes fit only where no padding is NaN
     ],
     hints=[
         "Sequence b has `lengths[b]` real steps, followed by padding whose values must not count. For each "
