@@ -312,3 +312,191 @@ def test_wilson_check_never_raises_and_gives_a_status(fn, status, capsys):
     assert result.status == status, repr(result)
     W.check(fn)
     assert capsys.readouterr().out
+
+
+# ============================================================================= char_error_rate (lesson 11)
+# The shared catalogue and behaviour checks run on it in test_exercises_seq2seq.py.
+from functools import lru_cache  # noqa: E402
+
+from rnncourse.exercises.metric_exercises import char_error_rate as CER  # noqa: E402
+
+
+def test_cer_exercise_metadata():
+    assert CER.id == "char_error_rate"
+    assert CER.lesson == "11_seq2seq"
+    assert CER.reference is metrics.char_error_rate
+    assert CER.params == ("references", "hypotheses")
+    assert CER.output_names == ("cer",)
+    assert len(CER.hints) >= 3
+    assert "dynamic programming" in CER.title
+    assert {f.name for f in CER.faults} >= {
+        "divided_by_hypothesis_length", "mean_of_line_rates", "hamming", "substitution_cost_2",
+        "no_insertion_step", "no_deletion_step", "borders_not_initialised",
+    }
+
+
+def test_cer_cases_are_small_lists_of_strings_with_the_edges():
+    for c in CER.cases:
+        refs, hyps = c.args
+        assert isinstance(refs, list) and isinstance(hyps, list) and len(refs) == len(hyps) >= 1
+        assert all(isinstance(s, str) and len(s) <= 25 for s in refs + hyps)
+        assert sum(map(len, refs)) > 0
+    args = [c.args for c in CER.cases]
+    assert any(len(r) == 1 for r, _ in args)  # one line
+    assert any("" in r for r, _ in args) and any("" in h for _, h in args)  # empty lines
+    assert any(metrics.char_error_rate(r, h) == 0 for r, h in args)
+    assert any(metrics.char_error_rate(r, h) > 1 for r, h in args)
+    assert "" not in args[0][0]  # the first case runs every mistake (no division by zero)
+
+
+def test_cer_first_case_tells_every_single_mistake_from_the_reference():
+    expected = CER._expected(0)
+    for f in CER.faults:
+        kind, value, _ = CER._variant((f.name,), 0)
+        assert kind == "ok" and distance(expected, value) > FAR, f.name
+
+
+# ----------------------------------------------------------------------------- learners' own code
+def _table(r, h):
+    D = [[0] * (len(h) + 1) for _ in range(len(r) + 1)]
+    for i in range(len(r) + 1):
+        D[i][0] = i
+    for j in range(len(h) + 1):
+        D[0][j] = j
+    return D
+
+
+def lev_table(r, h, sub=1, insert=True, delete=True, borders=True):
+    D = _table(r, h) if borders else [[0] * (len(h) + 1) for _ in range(len(r) + 1)]
+    for i in range(1, len(r) + 1):
+        for j in range(1, len(h) + 1):
+            best = D[i - 1][j - 1] + (0 if r[i - 1] == h[j - 1] else sub)
+            if delete:
+                best = min(best, D[i - 1][j] + 1)
+            if insert:
+                best = min(best, D[i][j - 1] + 1)
+            D[i][j] = best
+    return D[-1][-1]
+
+
+def cer_table(references, hypotheses):
+    edits = sum(lev_table(r, h) for r, h in zip(references, hypotheses))
+    return edits / sum(len(r) for r in references)
+
+
+def cer_recursive(references, hypotheses):
+    def lev(r, h):
+        @lru_cache(maxsize=None)
+        def d(i, j):  # distance between r[:i] and h[:j]
+            if i == 0 or j == 0:
+                return i + j
+            return min(d(i - 1, j) + 1, d(i, j - 1) + 1, d(i - 1, j - 1) + (r[i - 1] != h[j - 1]))
+
+        return d(len(r), len(h))
+
+    total = 0
+    chars = 0
+    for r, h in zip(references, hypotheses):
+        total += lev(r, h)
+        chars += len(r)
+    return total / chars
+
+
+def cer_two_rows_numpy(references, hypotheses):
+    edits = 0
+    for r, h in zip(references, hypotheses):
+        prev = np.arange(len(h) + 1)
+        for i, a in enumerate(r, 1):
+            cur = np.empty_like(prev)
+            cur[0] = i
+            for j, b in enumerate(h, 1):
+                cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a != b))
+            prev = cur
+        edits += prev[-1]
+    return edits / np.sum([len(r) for r in references])  # a NumPy float is fine
+
+
+def cer_with_package_distance(references, hypotheses):
+    return sum(metrics.edit_distance(r, h) for r, h in zip(references, hypotheses)) / len("".join(references))
+
+
+@pytest.mark.parametrize("fn", [cer_table, cer_recursive, cer_two_rows_numpy, cer_with_package_distance])
+def test_cer_learner_correct_variants_pass(fn):
+    result = CER.evaluate(fn)
+    assert result.status == "pass", repr(result)
+
+
+def cer_by_hypothesis_length(references, hypotheses):
+    return sum(lev_table(r, h) for r, h in zip(references, hypotheses)) / sum(len(h) for h in hypotheses)
+
+
+def cer_swapped(references, hypotheses):
+    return cer_table(hypotheses, references)  # the arguments the wrong way round
+
+
+def cer_mean_of_lines(references, hypotheses):
+    return float(np.mean([lev_table(r, h) / len(r) for r, h in zip(references, hypotheses)]))
+
+
+def cer_hamming(references, hypotheses):
+    edits = 0
+    for r, h in zip(references, hypotheses):
+        edits += sum(1 for a, b in zip(r, h) if a != b) + abs(len(r) - len(h))
+    return edits / sum(len(r) for r in references)
+
+
+def _cer_with(**kw):
+    def cer(references, hypotheses):
+        return sum(lev_table(r, h, **kw) for r, h in zip(references, hypotheses)) / sum(map(len, references))
+
+    return cer
+
+
+def cer_mean_of_hamming_rates(references, hypotheses):
+    rates = [
+        (sum(a != b for a, b in zip(r, h)) + abs(len(r) - len(h))) / len(r) for r, h in zip(references, hypotheses)
+    ]
+    return sum(rates) / len(rates)
+
+
+@pytest.mark.parametrize(
+    ("fn", "mistake"),
+    [
+        (cer_by_hypothesis_length, "divided_by_hypothesis_length"),
+        (cer_swapped, "divided_by_hypothesis_length"),
+        (cer_mean_of_lines, "mean_of_line_rates"),
+        (cer_hamming, "hamming"),
+        (_cer_with(sub=2), "substitution_cost_2"),
+        (_cer_with(insert=False), "no_insertion_step"),
+        (_cer_with(delete=False), "no_deletion_step"),
+        (_cer_with(borders=False), "borders_not_initialised"),
+        (cer_mean_of_hamming_rates, "mean_of_line_rates+hamming"),
+    ],
+)
+def test_cer_learner_mistakes_named(fn, mistake):
+    result = CER.evaluate(fn)
+    assert (result.status, result.mistake) == ("mistake", mistake), repr(result)
+
+
+def test_cer_mean_of_line_rates_division_by_zero_is_named():
+    result = CER.evaluate(cer_mean_of_lines)
+    assert result.mistake == "mean_of_line_rates"
+    result = CER.evaluate(cer_table)  # and the right answer has no trouble with the empty reference line
+    assert result.passed
+
+
+@pytest.mark.parametrize(
+    ("fn", "status"),
+    [
+        (lambda references, hypotheses: [cer_table([r], [h]) for r, h in zip(references, hypotheses)], "wrong_type"),
+        (lambda references, hypotheses: sum(lev_table(r, h) for r, h in zip(references, hypotheses)), "wrong_values"),
+        (lambda references, hypotheses: f"{cer_table(references, hypotheses):.2f}", "wrong_type"),
+        (lambda references: 0.0, "error"),
+        (lambda references, hypotheses: references[0] / 2, "error"),
+    ],
+)
+def test_cer_check_never_raises_and_gives_a_status(fn, status, capsys):
+    result = CER.evaluate(fn)
+    assert result.status == status, repr(result)
+    CER.check(fn)
+    assert capsys.readouterr().out

@@ -16,11 +16,16 @@ speech
 dna
     :func:`make_motif_task`, :func:`make_motif_splits`: generated DNA sequences labelled by a
     motif (the TATA box) or by the order of two motifs.
+dates
+    :func:`load_dates`: dates written by ``babel`` (CLDR) in many locales and formats, with
+    their ISO 8601 form and the spans of day, month and year; split by held-out years,
+    locales and lengths.
 
 The data packages are optional: ``pip install 'rnncourse[apps]'`` installs them all.
 Importing this package imports neither torch nor any data package.
 """
 
+from rnncourse.datasets.dates import DateData, DateSplit, format_with_spans, load_dates
 from rnncourse.datasets.dna import (DNA_ALPHABET, MotifSplits, MotifTask, encode_dna, make_motif_splits,
                                     make_motif_task)
 from rnncourse.datasets.sentiment import SentimentData, SentimentSplit, load_negation_sentiment
@@ -29,4 +34,5 @@ from rnncourse.datasets.text import TextCorpus, load_asv
 
 __all__ = ["TextCorpus", "load_asv", "SentimentData", "SentimentSplit", "load_negation_sentiment",
            "SpeakerData", "load_japanese_vowels", "DNA_ALPHABET", "MotifTask", "MotifSplits",
-           "encode_dna", "make_motif_task", "make_motif_splits"]
+           "encode_dna", "make_motif_task", "make_motif_splits", "DateData", "DateSplit",
+           "load_dates", "format_with_spans"]

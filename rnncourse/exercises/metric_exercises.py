@@ -253,3 +253,143 @@ wilson_interval = Exercise(
         "`(centre - half, centre + half)`.",
     ],
 )
+
+
+# ============================================================================= char error rate (lesson 11)
+# The learner writes the whole metric, the edit distance (dynamic programming) included; the
+# reference is :func:`rnncourse.metrics.char_error_rate`.
+def _edit_distance(f, r, h):
+    if "hamming" in f:  # position by position, plus the difference in length
+        return sum(a != b for a, b in zip(r, h)) + abs(len(r) - len(h))
+    n, m = len(r), len(h)
+    sub = 2 if "substitution_cost_2" in f else 1
+    D = [[0] * (m + 1) for _ in range(n + 1)]
+    if "borders_not_initialised" not in f:
+        for i in range(n + 1):
+            D[i][0] = i
+        for j in range(m + 1):
+            D[0][j] = j
+    for i in range(1, n + 1):
+        for j in range(1, m + 1):
+            options = [D[i - 1][j - 1] + (sub if r[i - 1] != h[j - 1] else 0)]
+            if "no_deletion_step" not in f:
+                options.append(D[i - 1][j] + 1)
+            if "no_insertion_step" not in f:
+                options.append(D[i][j - 1] + 1)
+            D[i][j] = min(options)
+    return D[n][m]
+
+
+def _char_error_rate(f, references, hypotheses):
+    edits = [_edit_distance(f, r, h) for r, h in zip(references, hypotheses)]
+    if "mean_of_line_rates" in f:
+        return sum(e / len(r) for e, r in zip(edits, references)) / len(references)
+    if "divided_by_hypothesis_length" in f:
+        return sum(edits) / sum(len(h) for h in hypotheses)
+    return sum(edits) / sum(len(r) for r in references)
+
+
+def _char_error_rate_cases(rng):
+    def case(label, references, hypotheses):
+        return Case(label, (list(references), list(hypotheses)), {})
+
+    return [
+        case(
+            "four lines: substitutions, insertions and deletions, at the start, inside and at the end",
+            ["the cat sat", "hello", "recurrent", "gate"],
+            ["a cot sat on", "xxhello", "recurent", "gated"],
+        ),
+        case("one line, one substitution", ["kitten"], ["sitten"]),
+        case("identical lines (no edit at all)", ["abc", "de"], ["abc", "de"]),
+        case("one character per line", ["a", "b", "c"], ["a", "x", ""]),
+        case("an empty hypothesis (every character deleted) and an extra word", ["speech", "model"],
+             ["", "models rock"]),
+        case("an empty reference line among others", ["", "rnn", "lstm"], ["ab", "rn", "lstms"]),
+        case("hypotheses much longer than the references (a rate above 1)", ["ab", "c"],
+             ["xaby", "zzczz"]),
+        case("words reordered", ["sequence to sequence", "attention"], ["to sequence sequence", "tentation"]),
+    ]
+
+
+char_error_rate = Exercise(
+    id="char_error_rate",
+    title="Character error rate, with the edit distance written by dynamic programming",
+    lesson="11_seq2seq",
+    reference=metrics.char_error_rate,
+    impl=_char_error_rate,
+    output_names=("cer",),
+    make_cases=_char_error_rate_cases,
+    faults=[
+        Fault(
+            "divided_by_hypothesis_length",
+            "Your function divides the edits by the number of characters in the hypotheses (as if references "
+            "and hypotheses were swapped): a system that drops characters looks worse, one that adds them "
+            "looks better.",
+            "The rate is per reference character: the reference is the fixed yardstick, whatever the system "
+            "produced.",
+            group="rate",
+        ),
+        Fault(
+            "mean_of_line_rates",
+            "Your function averages the lines' own error rates: a short line weighs as much as a long one (and "
+            "an empty reference line divides by zero).",
+            "CER is a corpus rate: add up the edits of all lines, add up the reference characters of all lines, "
+            "and divide once at the end.",
+            group="rate",
+        ),
+        Fault(
+            "hamming",
+            "Your edit counts compare the lines position by position (plus the difference in length): one "
+            "inserted or deleted character shifts everything after it, and each shifted character counts as an "
+            "error.",
+            "The edit distance is the *fewest* insertions, deletions and substitutions; it needs the best "
+            "alignment of the two lines, found by dynamic programming over their prefixes.",
+            group="distance",
+        ),
+        Fault(
+            "substitution_cost_2",
+            "Your edit distance charges 2 for a substitution (like a deletion plus an insertion), so lines with "
+            "substituted characters get too many edits.",
+            "Each of the three edits costs 1: replacing a character by another is one edit, and matching equal "
+            "characters is free.",
+            group="distance",
+        ),
+        Fault(
+            "no_insertion_step",
+            "Your dynamic programme never inserts a hypothesis character inside the line (that option is "
+            "missing from the minimum), so extra characters in the hypothesis are not counted as they should be.",
+            "Each cell D[i][j] takes the best of three moves: from D[i-1][j] (delete a reference character), "
+            "from D[i][j-1] (insert a hypothesis character) and from D[i-1][j-1] (match or substitute).",
+            group="distance",
+        ),
+        Fault(
+            "no_deletion_step",
+            "Your dynamic programme never deletes a reference character inside the line (that option is missing "
+            "from the minimum), so characters the hypothesis lacks are not counted as they should be.",
+            "Each cell D[i][j] takes the best of three moves: from D[i-1][j] (delete a reference character), "
+            "from D[i][j-1] (insert a hypothesis character) and from D[i-1][j-1] (match or substitute).",
+            group="distance",
+        ),
+        Fault(
+            "borders_not_initialised",
+            "Your table's first row and first column are left at 0: characters inserted or deleted at the start "
+            "of a line cost nothing.",
+            "D[i][0] is the distance from the first i reference characters to the empty string: i deletions. "
+            "Likewise D[0][j] = j insertions.",
+            group="distance",
+        ),
+    ],
+    hints=[
+        "CER = (the edits of all lines added up) / (the reference characters of all lines added up). The edits "
+        "of a line are its Levenshtein distance: the fewest single-character insertions, deletions and "
+        "substitutions, each costing 1, that turn the reference into the hypothesis. You write that distance "
+        "too.",
+        "Dynamic programming: D[i][j] is the distance between the first i characters of the reference r and "
+        "the first j of the hypothesis h. D[i][0] = i, D[0][j] = j, and D[i][j] is the smallest of "
+        "D[i-1][j] + 1, D[i][j-1] + 1 and D[i-1][j-1] + (0 if r[i-1] == h[j-1] else 1). The line's edits are "
+        "D[len(r)][len(h)].",
+        "A table of (len(r) + 1) rows of (len(h) + 1) zeros (a list of lists), fill the borders, then two nested "
+        "loops over i = 1..len(r) and j = 1..len(h). Add up those distances over `zip(references, hypotheses)`, "
+        "divide by `sum(len(r) for r in references)`, and return the float.",
+    ],
+)
