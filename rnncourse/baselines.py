@@ -21,6 +21,9 @@ logistic regression (scikit-learn's :class:`~sklearn.linear_model.LogisticRegres
 
 and :func:`majority_class`, the answer that ignores the input altogether.
 
+For sequence to sequence (lesson 11), :func:`numeric_date_rule`, a hand-written reader of dates
+that are written with numbers only.
+
 NumPy and the standard library only (scikit-learn when a logistic regression is fitted);
 importing this module imports neither torch nor scikit-learn.
 """
@@ -29,12 +32,14 @@ from __future__ import annotations
 
 import bz2
 import lzma
+import re
 import zlib
 
 import numpy as np
 
 __all__ = ["NGramLM", "compressed_bits", "compressor_bits_per_char", "COMPRESSORS", "word_counts",
-           "kmer_counts", "mean_frame", "fit_logistic_regression", "majority_class"]
+           "kmer_counts", "mean_frame", "fit_logistic_regression", "majority_class",
+           "numeric_date_rule"]
 
 _INT64_MAX = np.iinfo(np.int64).max
 
@@ -433,3 +438,41 @@ def majority_class(labels) -> int:
         raise ValueError("labels must be a non-empty array of integers")
     values, counts = np.unique(y, return_counts=True)
     return int(values[np.argmax(counts)])
+
+
+_NUMBERS = re.compile(r"[0-9]+")
+
+
+def numeric_date_rule(text: str) -> str:
+    """Read a date written with numbers only, by rule; ISO 8601 ``YYYY-MM-DD``, or ``""``.
+
+    The rule, with no knowledge of the locale: the numbers in ``text`` must be one of 4 digits
+    (the year) and two of 1 or 2 digits. If the year comes first, the other two are month then
+    day (``2023-03-09``, ``2023/3/9``, ``2023. 03. 09.``); otherwise day then month
+    (``09.03.2023``, ``9/3/2023``), the order most locales use, and the one en_US
+    (``3/9/2023``) gets wrong unless the day is above 12, in which case the two are swapped.
+    Anything else (a month or weekday written as a word, an impossible date) gives ``""``,
+    which is never a correct answer. It is the baseline a learned model must beat: every rule
+    here was written by hand, and a model learns its rules from examples.
+
+    Raises TypeError when ``text`` is not a string.
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"text must be a str, got {type(text).__name__}")
+    import datetime
+
+    groups = _NUMBERS.findall(text)
+    years = [g for g in groups if len(g) == 4]
+    small = [int(g) for g in groups if len(g) <= 2]
+    if len(groups) != 3 or len(years) != 1 or len(small) != 2:
+        return ""
+    if groups[0] == years[0]:
+        month, day = small
+    else:
+        day, month = small
+        if month > 12 >= day:
+            day, month = month, day
+    try:
+        return datetime.date(int(years[0]), month, day).isoformat()
+    except ValueError:
+        return ""

@@ -2,6 +2,8 @@
 
     rnncourse train charlm [--full] [--cell lstm|gru] [--steps N] [--device cpu|cuda]
                            [--out DIR] [--fresh] [--no-baselines] [--threads N]
+    rnncourse train sentiment|speakers|dna [--full] [--cell lstm|gru] [--steps N] ...
+    rnncourse train dates [--full] [--no-attention] [--steps N] ...
 
 A run writes into ``--out`` (default ``runs/TASK`` or ``runs/TASK-full``): ``checkpoint.pt``
 after every evaluation, from which the same command resumes (``--steps`` may raise the
@@ -30,7 +32,8 @@ def add_parser(sub) -> argparse.ArgumentParser:
     p = sub.add_parser("train", help="train an application lesson's model (see rnncourse train -h)",
                        description=__doc__.split("\n\n")[0])
     p.add_argument("task", choices=sorted(TASKS),
-                   help="what to train: charlm (lesson 9); sentiment, speakers, dna (lesson 10)")
+                   help="what to train: charlm (lesson 9); sentiment, speakers, dna (lesson 10); "
+                        "dates (lesson 11)")
     p.add_argument("--full", action="store_true", help="the bigger configuration (more units and steps)")
     p.add_argument("--cell", choices=("lstm", "gru"), help="the recurrent cell (default: the configuration's)")
     p.add_argument("--steps", type=int, help="total optimiser steps (default: the configuration's)")
@@ -38,6 +41,8 @@ def add_parser(sub) -> argparse.ArgumentParser:
     p.add_argument("--out", help="output folder (default: runs/TASK or runs/TASK-full)")
     p.add_argument("--fresh", action="store_true", help="start again even if a checkpoint exists")
     p.add_argument("--no-baselines", action="store_true", help="skip the n-gram and compressor baselines")
+    p.add_argument("--no-attention", action="store_true",
+                   help="dates: the encoder-decoder without attention (one fixed vector)")
     p.add_argument("--threads", type=int, help="CPU threads for torch (default: torch's choice)")
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                    help="show a progress bar (default: only in a terminal)")
@@ -285,8 +290,67 @@ def _classification(args, task: str) -> int:
     return 0
 
 
+def _dates(args) -> int:
+    """Lesson 11: dates in many locales to ISO 8601, an encoder-decoder with or without attention."""
+    import numpy as np
+    import torch
+
+    import rnncourse
+    from rnncourse.baselines import numeric_date_rule
+    from rnncourse.datasets import load_dates
+    from rnncourse.datasets.dates import BOS, EOS
+    from rnncourse.metrics import accuracy_with_interval, char_error_rate
+    from rnncourse.models.seq2seq import BOOK_CONFIGS, FULL_CONFIGS, Seq2Seq, fit_seq2seq
+
+    if args.cell:
+        raise ValueError("--cell does not apply to dates: its encoder and decoder are GRUs")
+    config = (FULL_CONFIGS if args.full else BOOK_CONFIGS)["dates"]
+    if args.no_attention:
+        config = config.replace(attention=False)
+    config, device = _setup(args, config)
+    name = "dates" + ("-full" if args.full else "") + ("-plain" if args.no_attention else "")
+    out = Path(args.out or f"runs/{name}")
+    out.mkdir(parents=True, exist_ok=True)
+    data = load_dates()
+    vocab = data.target_vocab
+    model = Seq2Seq(len(data.source_vocab), len(vocab), config=config, bos=vocab.index[BOS],
+                    eos=vocab.index[EOS], device=device)
+    show = (sys.stderr.isatty() and not os.environ.get("CI")) if args.progress is None else args.progress
+    start = time.perf_counter()
+    fit_seq2seq(model, *data.encode_sources("train"), *data.encode_targets("train"), progress=show)
+    seconds = time.perf_counter() - start
+    label = f"GRU-{config.hidden_size} " + ("with attention" if config.attention else "without attention")
+    results = {}
+    model.eval()
+    for split in ("test_iid", "test_years", "test_locales", "test_long"):
+        src, lengths = data.encode_sources(split)
+        with torch.no_grad():
+            ids, _ = model.greedy_decode(torch.as_tensor(src), lengths, max_len=12)
+        refs = data.split(split).targets
+        outputs = {label: [data.decode_target(i) for i in ids]}
+        if not args.no_baselines:
+            outputs["numeric date rule"] = [numeric_date_rule(t) for t in data.split(split).sources]
+        for who, hyps in outputs.items():
+            acc, low, high = accuracy_with_interval(np.array([h == r for h, r in zip(hyps, refs)]))
+            cer = char_error_rate(refs, hyps)
+            results[f"{who} on {split}"] = [acc, low, high, len(refs), cer]
+            print(f"{who} on {split}: exact match {acc:.3f} [{low:.3f}, {high:.3f}], CER {cer:.3f}")
+    report = {"task": "dates", "rnncourse": rnncourse.__version__, "torch": torch.__version__,
+              "date": datetime.date.today().isoformat(), "device": _describe(device),
+              "config": config.__dict__.copy(), "train_seconds": round(seconds, 1),
+              "exact match [value, 95% low, 95% high, n, character error rate]": results}
+    (out / "report.json").write_text(json.dumps(report, indent=2) + "\n")
+    lines = [f"# dates: {report['date']}, {report['device']}, {report['train_seconds']} s of training", "",
+             "| model on split | exact match | 95 % interval | n | CER |", "|---|---|---|---|---|"]
+    lines += [f"| {k} | {v[0]:.3f} | [{v[1]:.3f}, {v[2]:.3f}] | {v[3]} | {v[4]:.3f} |" for k, v in results.items()]
+    (out / "report.md").write_text("\n".join(lines) + "\n")
+    print(f"wrote {out / 'report.json'} and {out / 'report.md'}")
+    return 0
+
+
 #: Task name -> function(args) -> exit status.
 TASKS = {"charlm": _charlm,
          "sentiment": lambda args: _classification(args, "sentiment"),
          "speakers": lambda args: _classification(args, "speakers"),
-         "dna": lambda args: _classification(args, "dna")}
+         "dna": lambda args: _classification(args, "dna"),
+         "dates": _dates}

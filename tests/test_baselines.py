@@ -310,3 +310,29 @@ def test_fit_logistic_regression_separates_separable_data():
         assert (model.predict(X) == y).mean() > 0.97
     with pytest.raises(ValueError, match="labels"):
         fit_logistic_regression(X, y[:5])
+
+
+# -- numeric_date_rule (lesson 11) -------------------------------------------------------------
+
+@pytest.mark.parametrize("text, iso", [
+    ("2023-03-09", "2023-03-09"),        # year first: month, day
+    ("2023. 03. 09.", "2023-03-09"),
+    ("2023年3月9日", "2023-03-09"),
+    ("09.03.2023", "2023-03-09"),        # otherwise day, month
+    ("9/3/2023", "2023-03-09"),
+    ("3/19/2023", "2023-03-19"),         # a "month" above 12 is the day
+    ("9. März 2023", ""),                # a month name: no answer
+    ("31/2/2020", ""),                   # impossible date
+    ("2023", ""),
+])
+def test_numeric_date_rule_golden_values(text, iso):
+    from rnncourse.baselines import numeric_date_rule
+
+    assert numeric_date_rule(text) == iso
+
+
+def test_numeric_date_rule_rejects_non_strings():
+    from rnncourse.baselines import numeric_date_rule
+
+    with pytest.raises(TypeError, match="text must be a str"):
+        numeric_date_rule(20230309)
