@@ -35,6 +35,7 @@ LESSONS = (
     ("07_pytorch_training", "Training RNNs in practice with PyTorch"),
     ("09_language_models", "Language models and text generation"),
     ("10_classification", "Sequence classification: sentiment, speakers, DNA"),
+    ("11_seq2seq", "Sequence to sequence and attention"),
 )
 
 __all__ = ["__version__", "LESSONS"]

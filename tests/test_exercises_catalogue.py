@@ -20,6 +20,7 @@ REQUIRED = [
     "lstm_step_backward", "count_parameters", "padding_mask", "softmax_with_temperature", "detach_state",
     "one_hot", "top_k_filter", "nucleus_filter", "beam_search_step", "masked_perplexity",
     "last_valid_state", "masked_mean_pool", "wilson_interval",
+    "additive_attention", "teacher_forcing_inputs", "char_error_rate",
 ]
 FAR = 1e3  # "far more than the tolerance": the distance is measured in units of the tolerance
 

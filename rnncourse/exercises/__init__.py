@@ -54,6 +54,11 @@ try:  # lesson 10: sequence classification
     from .pooling_exercises import last_valid_state, masked_mean_pool
 except ImportError:  # pragma: no cover
     pass
+try:  # lesson 11: sequence to sequence and attention
+    from .metric_exercises import char_error_rate
+    from .seq2seq_exercises import additive_attention, teacher_forcing_inputs
+except ImportError:  # pragma: no cover
+    pass
 
 from rnncourse import LESSONS as _LESSONS
 
