@@ -26,6 +26,11 @@ that are written with numbers only.
 
 NumPy and the standard library only (scikit-learn when a logistic regression is fitted);
 importing this module imports neither torch nor scikit-learn.
+
+For forecasting (lesson 12), :func:`persistence_forecast` (the random walk's forecast),
+:func:`seasonal_naive_forecast` (the value one season before), and an autoregression fitted by
+statsmodels, :func:`fit_ar` and :func:`ar_forecast` (statsmodels is imported only when one is
+fitted).
 """
 
 from __future__ import annotations
@@ -39,7 +44,7 @@ import numpy as np
 
 __all__ = ["NGramLM", "compressed_bits", "compressor_bits_per_char", "COMPRESSORS", "word_counts",
            "kmer_counts", "mean_frame", "fit_logistic_regression", "majority_class",
-           "numeric_date_rule"]
+           "numeric_date_rule", "persistence_forecast", "seasonal_naive_forecast", "fit_ar", "ar_forecast"]
 
 _INT64_MAX = np.iinfo(np.int64).max
 
@@ -476,3 +481,187 @@ def numeric_date_rule(text: str) -> str:
         return datetime.date(int(years[0]), month, day).isoformat()
     except ValueError:
         return ""
+
+
+# ----------------------------------------------------------------------------- forecasting (lesson 12)
+def _history(history, name: str = "history") -> np.ndarray:
+    """A 1-D array of finite real numbers with at least one value (dtype kept)."""
+    if isinstance(history, (str, bytes)) or history is None:
+        raise TypeError(f"{name} must be a 1-D array of numbers, got {type(history).__name__}")
+    a = np.asarray(history)
+    if a.dtype.kind not in "iuf":
+        what = "booleans" if a.dtype.kind == "b" else f"dtype {a.dtype}"
+        raise TypeError(f"{name} must hold real numbers, got {what}")
+    if a.ndim != 1:
+        raise ValueError(f"{name} must be 1-D, shape (N,), got shape {a.shape}")
+    if a.size == 0:
+        raise ValueError(f"{name} must hold at least one value")
+    if a.dtype.kind == "f" and not np.isfinite(a).all():
+        bad = np.flatnonzero(~np.isfinite(a))
+        raise ValueError(f"{name} must hold finite values; it has NaN or inf at index {', '.join(map(str, bad[:10]))}")
+    return a
+
+
+def _positive(x, name: str) -> int:
+    if isinstance(x, (bool, np.bool_)) or not isinstance(x, (int, np.integer)):
+        raise TypeError(f"{name} must be an int >= 1, got {x!r} ({type(x).__name__})")
+    if x < 1:
+        raise ValueError(f"{name} must be an int >= 1, got {x}")
+    return int(x)
+
+
+def persistence_forecast(history, horizon):
+    """The last value, repeated ``horizon`` times: the naive forecast.
+
+    For prices (and any random walk) this is the random walk's forecast: next price = this
+    price. Under a random walk it is the best forecast there is (the expected next value is the
+    current one), so a model of prices that does not beat it has learnt nothing. It is also
+    the seasonal naive forecast with ``period=1``.
+
+    Parameters
+    ----------
+    history : array-like of real numbers, shape (N,), N >= 1
+    horizon : int >= 1
+
+    Returns
+    -------
+    ndarray, shape (horizon,), of the dtype of ``history``.
+
+    Raises ``TypeError`` / ``ValueError`` for a history that is not 1-D finite numbers, or a
+    horizon that is not an int >= 1.
+    """
+    history = _history(history)
+    horizon = _positive(horizon, "horizon")
+    return np.full(horizon, history[-1], dtype=history.dtype)
+
+
+def _checked_seasonal(body):
+    import functools
+
+    @functools.wraps(body)  # keeps the name, the docstring and (in __wrapped__) the source
+    def seasonal_naive_forecast(history, period, horizon):
+        history = _history(history)
+        period = _positive(period, "period")
+        horizon = _positive(horizon, "horizon")
+        if len(history) < period:
+            raise ValueError(
+                f"history must hold at least one full season (period = {period} values); it has {len(history)}"
+            )
+        return body(history, period, horizon)
+
+    return seasonal_naive_forecast
+
+
+def seasonal_naive_forecast(history, period, horizon):
+    """Each future step gets the value one season before it: the seasonal naive forecast.
+
+    Step h = 1, 2, ..., horizon is forecast by ``history[-period + ((h - 1) % period)]``: the
+    last season of the history, repeated as often as needed. ``period=1`` is the persistence
+    forecast; ``period=7`` for daily data says "same as this weekday last week".
+
+    Parameters
+    ----------
+    history : array-like of real numbers, shape (N,), with N >= period
+    period : int >= 1
+        The length of a season, in steps.
+    horizon : int >= 1
+        How many steps to forecast (it may exceed ``period``: the season repeats).
+
+    Returns
+    -------
+    ndarray, shape (horizon,), of the dtype of ``history``.
+
+    Raises
+    ------
+    TypeError
+        ``history`` does not hold real numbers; ``period`` or ``horizon`` is not an int.
+    ValueError
+        ``history`` is not 1-D or holds NaN/inf; ``period`` or ``horizon`` is below 1;
+        ``history`` is shorter than one season.
+    """
+    steps = np.arange(horizon)  # h - 1 for the steps h = 1, ..., horizon
+    return history[-period + steps % period]  # the last season, repeated
+
+
+seasonal_naive_forecast = _checked_seasonal(seasonal_naive_forecast)
+
+
+def fit_ar(train, max_lag, ic="aic"):
+    """An autoregression AR(p) with a constant, its order p chosen on the training part.
+
+    .. math:: y_t = c + \\sum_{k=1}^{p} \\phi_k\\, y_{t-k} + \\varepsilon_t
+
+    ``statsmodels.tsa.ar_model.ar_select_order`` tries p = 0..``max_lag`` by the information
+    criterion ``ic`` (all fitted on the same ``train[max_lag:]`` targets, so that they are
+    comparable), and the chosen ``AutoReg(train, lags=p, trend="c")`` is fitted by least
+    squares. Only ``train`` is seen: forecast later parts with :func:`ar_forecast`, which keeps
+    these coefficients.
+
+    Parameters
+    ----------
+    train : array-like of real numbers, shape (N,), N > max_lag + 1
+    max_lag : int >= 1
+    ic : {"aic", "bic", "hqic"}
+
+    Returns
+    -------
+    statsmodels ``AutoRegResults``: ``.params`` is ``[c, phi_1, ..., phi_p]``,
+    ``.model.ar_lags`` the lags ``[1, ..., p]`` (None when p = 0).
+
+    Raises
+    ------
+    TypeError, ValueError
+        Bad ``train`` (not 1-D finite numbers, or too short for ``max_lag``), ``max_lag`` or ``ic``.
+    ImportError
+        statsmodels is missing (``pip install 'rnncourse[apps]'``).
+    """
+    y = _history(train, "train").astype(np.float64)  # NumPy in, so statsmodels needs no dates
+    max_lag = _positive(max_lag, "max_lag")
+    if ic not in ("aic", "bic", "hqic"):
+        raise ValueError(f"ic must be 'aic', 'bic' or 'hqic', got {ic!r}")
+    if len(y) < max_lag + 2:
+        raise ValueError(f"train must hold more than max_lag + 1 = {max_lag + 1} values to fit an AR; it has {len(y)}")
+    try:
+        from statsmodels.tsa.ar_model import ar_select_order
+    except ImportError as exc:  # pragma: no cover - statsmodels is a dependency of the course
+        raise ImportError("fit_ar needs statsmodels: pip install 'rnncourse[apps]'") from exc
+    selection = ar_select_order(y, maxlag=max_lag, ic=ic, trend="c")
+    return selection.model.fit()
+
+
+def ar_forecast(fitted, history, horizon):
+    """Recursive multi-step forecast of a fitted AR from the end of ``history``.
+
+    Step 1 applies the fitted constant and coefficients to the last p values of ``history``;
+    each later step feeds the forecasts made so far back in as if they were observed. With
+    ``history`` the training series itself this is ``fitted.forecast(horizon)``; with a longer
+    history (training part plus validation part, say) it forecasts from a later origin with the
+    coefficients of the training part, refitting nothing.
+
+    Parameters
+    ----------
+    fitted : statsmodels ``AutoRegResults`` from :func:`fit_ar` (trend "c", no seasonal terms or exog)
+    history : array-like of real numbers, shape (N,), N >= p
+    horizon : int >= 1
+
+    Returns
+    -------
+    ndarray of float64, shape (horizon,)
+    """
+    model = getattr(fitted, "model", None)
+    if model is None or not hasattr(fitted, "params") or not hasattr(model, "ar_lags"):
+        raise TypeError(f"fitted must be a fitted statsmodels AutoReg (from fit_ar), got {type(fitted).__name__}")
+    if getattr(model, "trend", None) != "c" or getattr(model, "seasonal", False) or model.exog is not None:
+        raise ValueError("fitted must be an AutoReg with trend='c' and no seasonal terms or exog (as fit_ar makes)")
+    y = _history(history).astype(np.float64)
+    horizon = _positive(horizon, "horizon")
+    lags = [int(k) for k in (model.ar_lags or [])]
+    params = np.asarray(fitted.params, dtype=np.float64)
+    const, coefs = params[0], params[1:]
+    p = max(lags, default=0)
+    if len(y) < p:
+        raise ValueError(f"history must hold at least p = {p} values (the AR's order); it has {len(y)}")
+    values = list(y[len(y) - p:])  # the last p values, then the forecasts
+    for _ in range(horizon):
+        values.append(const + sum(c * values[-k] for c, k in zip(coefs, lags)))
+    return np.array(values[p:], dtype=np.float64)

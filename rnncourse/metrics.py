@@ -40,6 +40,9 @@ __all__ = [
     "edit_distance",
     "char_error_rate",
     "exact_match",
+    "mae",
+    "rmse",
+    "mase",
 ]
 
 
@@ -515,3 +518,110 @@ def exact_match(references, hypotheses) -> float:
     if not references:
         raise ValueError("references must hold at least one item, got an empty sequence")
     return sum(bool(r == h) for r, h in zip(references, hypotheses)) / len(references)
+
+
+# ----------------------------------------------------------------------------- forecasts (lesson 12)
+def _paired(actual, forecast) -> tuple[np.ndarray, np.ndarray]:
+    """Two float arrays of the same shape, non-empty and finite."""
+    a = _numeric_array(actual, "actual")
+    f = _numeric_array(forecast, "forecast")
+    if a.shape != f.shape:
+        raise ValueError(f"actual and forecast must have the same shape, got {a.shape} and {f.shape}")
+    if a.size == 0:
+        raise ValueError("actual and forecast must hold at least one value each")
+    for name, x in (("actual", a), ("forecast", f)):
+        if not np.isfinite(x).all():
+            raise ValueError(f"{name} must hold finite values (no NaN or inf)")
+    return a, f
+
+
+def mae(actual, forecast) -> float:
+    """Mean absolute error, ``mean(|actual - forecast|)``, in the units of the series.
+
+    ``actual`` and ``forecast`` are numbers or arrays of one shape (finite, not empty); the
+    mean is over all entries. Raises ``TypeError`` / ``ValueError`` otherwise.
+    """
+    a, f = _paired(actual, forecast)
+    return float(np.mean(np.abs(a - f)))
+
+
+def rmse(actual, forecast) -> float:
+    """Root mean squared error, ``sqrt(mean((actual - forecast) ** 2))``, in the units of the series.
+
+    Never below :func:`mae` (equal when every error has the same size); large errors weigh
+    more. Arguments and errors as in :func:`mae`.
+    """
+    a, f = _paired(actual, forecast)
+    return float(np.sqrt(np.mean((a - f) ** 2)))
+
+
+def _checked_mase(body):
+    import functools
+
+    @functools.wraps(body)  # keeps the name, the docstring and (in __wrapped__) the source
+    def mase(actual, forecast, train, period=1):
+        a, f = _paired(actual, forecast)
+        if a.ndim != 1:
+            raise ValueError(f"actual and forecast must be 1-D, shape (H,), got shape {a.shape}")
+        t = _numeric_array(train, "train")
+        if t.ndim != 1:
+            raise ValueError(f"train must be 1-D, shape (n,), got shape {t.shape}")
+        if not np.isfinite(t).all():
+            raise ValueError("train must hold finite values (no NaN or inf)")
+        m = _count(period, "period")
+        if m < 1:
+            raise ValueError(f"period must be >= 1, got {m}")
+        if len(t) <= m:
+            raise ValueError(
+                f"train must hold more than period = {m} values (the naive forecast needs one value a season "
+                f"before it); it has {len(t)}"
+            )
+        if np.all(t[m:] == t[:-m]):
+            raise ValueError(
+                f"the seasonal naive forecast (period {m}) is exact on train, so the scale of MASE is 0; "
+                "MASE is undefined for a training part that repeats itself exactly"
+            )
+        return float(body(a, f, t, m))
+
+    return mase
+
+
+def mase(actual, forecast, train, period=1):
+    r"""Mean absolute scaled error (Hyndman and Koehler 2006): the forecast's MAE over a naive one's.
+
+    .. math::
+        \mathrm{MASE} = \frac{\frac{1}{H}\sum_{h=1}^{H} |y_h - \hat y_h|}
+                             {\frac{1}{n - m}\sum_{t=m}^{n-1} |x_t - x_{t-m}|}
+
+    The denominator is the in-sample error of the one-step seasonal naive forecast (period m;
+    m = 1 is persistence) on the training part x, so it is one number, known before any test
+    value is seen, and never depends on the forecast being scored. Below 1: better than that
+    naive forecast did on the training part; above 1: worse. Free of the series' units, so
+    MASEs of different series can be averaged.
+
+    Parameters
+    ----------
+    actual, forecast : array-like of real numbers, shape (H,)
+        The values of the forecast period and their forecasts.
+    train : array-like of real numbers, shape (n,), n > period
+        The training part (the series before the forecast period).
+    period : int >= 1
+        The seasonal period m of the naive forecast in the scale.
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    TypeError
+        An argument does not hold real numbers; ``period`` is not an int.
+    ValueError
+        Shapes differ or are not 1-D, NaN/inf, ``period`` < 1, ``train`` no longer than
+        ``period``, or a scale of 0 (a training part the naive forecast gets exactly right).
+    """
+    naive_errors = np.abs(train[period:] - train[:-period])  # in-sample, one step ahead
+    return np.mean(np.abs(actual - forecast)) / np.mean(naive_errors)
+
+
+mase = _checked_mase(mase)

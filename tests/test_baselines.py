@@ -336,3 +336,128 @@ def test_numeric_date_rule_rejects_non_strings():
 
     with pytest.raises(TypeError, match="text must be a str"):
         numeric_date_rule(20230309)
+
+
+# ----------------------------------------------------------------------------- forecasting baselines (lesson 12)
+def test_persistence_forecast_repeats_the_last_value():
+    from rnncourse.baselines import persistence_forecast, seasonal_naive_forecast
+
+    history = np.array([3.0, 1.0, 4.0, 1.5])
+    assert np.array_equal(persistence_forecast(history, 3), [1.5, 1.5, 1.5])
+    assert persistence_forecast([7, 8], 1).tolist() == [8]
+    assert np.array_equal(persistence_forecast(history, 5), seasonal_naive_forecast(history, 1, 5))
+
+
+def test_seasonal_naive_forecast_hand_values():
+    from rnncourse.baselines import seasonal_naive_forecast
+
+    history = np.array([10.0, 11, 12, 13, 20, 21, 22, 23])  # two seasons of 4
+    assert seasonal_naive_forecast(history, 4, 6).tolist() == [20, 21, 22, 23, 20, 21]
+    assert seasonal_naive_forecast(history, 3, 4).tolist() == [21, 22, 23, 21]
+    assert seasonal_naive_forecast(history, 8, 2).tolist() == [10, 11]  # a history of one season
+    for h in range(1, 12):  # the brief's formula, step by step
+        assert seasonal_naive_forecast(history, 4, 11)[h - 1] == history[-4 + (h - 1) % 4]
+
+
+def test_seasonal_naive_forecast_is_exact_on_a_periodic_series():
+    from rnncourse.baselines import seasonal_naive_forecast
+
+    series = np.tile([1.0, 5.0, 2.0, 8.0, 3.0], 6)
+    assert np.array_equal(seasonal_naive_forecast(series[:17], 5, 13), series[17:])
+
+
+@pytest.mark.parametrize(
+    ("args", "error", "words"),
+    [
+        ((np.arange(3.0), 4, 2), ValueError, "at least one full season (period = 4 values); it has 3"),
+        ((np.arange(6.0), 0, 2), ValueError, "period must be an int >= 1"),
+        ((np.arange(6.0), 2, 0), ValueError, "horizon must be an int >= 1"),
+        ((np.arange(6.0), 2.0, 1), TypeError, "period must be an int"),
+        ((np.array([1.0, np.nan, 2.0]), 1, 1), ValueError, "at index 1"),
+        ((np.ones((3, 2)), 1, 1), ValueError, "1-D"),
+    ],
+)
+def test_seasonal_naive_forecast_errors(args, error, words):
+    from rnncourse.baselines import seasonal_naive_forecast
+
+    with pytest.raises(error) as info:
+        seasonal_naive_forecast(*args)
+    assert words in str(info.value)
+
+
+def _ar2(n, seed=0):
+    rng = np.random.default_rng(seed)
+    y = np.zeros(n)
+    for t in range(2, n):
+        y[t] = 2.0 + 0.6 * y[t - 1] - 0.3 * y[t - 2] + rng.normal()
+    return y
+
+
+def test_fit_ar_selects_the_order_on_the_training_part_and_matches_statsmodels(recwarn):
+    pytest.importorskip("statsmodels")
+    from statsmodels.tsa.ar_model import AutoReg
+
+    from rnncourse.baselines import ar_forecast, fit_ar
+
+    y = _ar2(400)
+    fitted = fit_ar(y, max_lag=8)
+    assert list(fitted.model.ar_lags) == [1, 2]
+    assert fitted.params[1] == pytest.approx(0.6, abs=0.1) and fitted.params[2] == pytest.approx(-0.3, abs=0.1)
+    direct = AutoReg(y, lags=2, trend="c").fit()
+    assert np.allclose(fitted.params, direct.params, rtol=1e-12)
+    for horizon in (1, 5, 20):
+        ours = ar_forecast(fitted, y, horizon)
+        assert ours.shape == (horizon,)
+        assert np.allclose(ours, fitted.forecast(horizon), rtol=1e-12, atol=1e-12)
+        assert np.allclose(ours, fitted.predict(start=len(y), end=len(y) + horizon - 1), rtol=1e-12, atol=1e-12)
+    assert not [w for w in recwarn if "freq" in str(w.message).lower() or "date" in str(w.message).lower()]
+
+
+def test_ar_forecast_from_a_later_origin_keeps_the_training_coefficients():
+    pytest.importorskip("statsmodels")
+    from rnncourse.baselines import ar_forecast, fit_ar
+
+    y = _ar2(300, seed=1)
+    train, later = y[:200], y[:260]
+    fitted = fit_ar(train, max_lag=5)
+    c, phi = fitted.params[0], fitted.params[1:]
+    p = len(phi)
+    values = list(later[-p:])
+    for _ in range(4):
+        values.append(c + sum(phi[k] * values[-1 - k] for k in range(p)))
+    assert np.allclose(ar_forecast(fitted, later, 4), values[p:], rtol=1e-12)
+    assert np.allclose(fit_ar(train, max_lag=5).params, fitted.params)  # changing nothing after train
+
+
+def test_fit_ar_of_white_noise_may_choose_no_lags():
+    pytest.importorskip("statsmodels")
+    from rnncourse.baselines import ar_forecast, fit_ar
+
+    noise = np.random.default_rng(3).normal(5.0, 1.0, 200)
+    fitted = fit_ar(noise, max_lag=4, ic="bic")
+    if not fitted.model.ar_lags:
+        assert np.allclose(ar_forecast(fitted, noise[:3], 3), fitted.params[0])
+    assert np.allclose(ar_forecast(fitted, noise, 6), fitted.forecast(6), rtol=1e-12)
+
+
+def test_fit_ar_and_ar_forecast_errors():
+    pytest.importorskip("statsmodels")
+    from rnncourse.baselines import ar_forecast, fit_ar
+
+    y = _ar2(100)
+    with pytest.raises(ValueError, match="ic must be"):
+        fit_ar(y, 3, ic="xyz")
+    with pytest.raises(ValueError, match="more than max_lag"):
+        fit_ar(y[:5], 4)
+    with pytest.raises(ValueError, match="at index 3"):
+        fit_ar(np.where(np.arange(100) == 3, np.nan, y), 3)
+    fitted = fit_ar(y, 4)
+    with pytest.raises(ValueError, match="at least p = 2"):
+        ar_forecast(fitted, y[:1], 3)
+    with pytest.raises(TypeError, match="fitted must be"):
+        ar_forecast(object(), y, 3)
+
+
+def test_importing_baselines_does_not_import_statsmodels():
+    code = "import sys, rnncourse.baselines; assert 'statsmodels' not in sys.modules"
+    subprocess.run([sys.executable, "-c", code], check=True)

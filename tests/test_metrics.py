@@ -410,3 +410,67 @@ def test_mcnemar_exact_no_discordant_items_and_errors():
         mcnemar_exact([1, 0], [1, 0, 1])
     with pytest.raises(ValueError, match="0/1"):
         mcnemar_exact([1, 2], [1, 0])
+
+
+# ----------------------------------------------------------------------------- forecast errors (lesson 12)
+def test_mae_and_rmse_hand_values():
+    assert M.mae([1.0, 2.0, 3.0], [2.0, 2.0, 5.0]) == pytest.approx(1.0)
+    assert M.rmse([1.0, 2.0, 3.0], [2.0, 2.0, 5.0]) == pytest.approx(math.sqrt(5.0 / 3.0))
+    assert M.mae(3, 1) == 2.0 and M.rmse(3, 1) == 2.0
+    assert isinstance(M.mae(np.ones(2), np.zeros(2)), float)
+    rng = np.random.default_rng(0)
+    a, f = rng.normal(size=(2, 50))
+    assert M.rmse(a, f) >= M.mae(a, f)
+    assert M.rmse(a, a + 0.5) == pytest.approx(M.mae(a, a + 0.5))  # equal errors: equal
+
+
+def test_mase_hand_value():
+    train = np.array([1.0, 2.0, 4.0, 7.0])  # naive errors 1, 2, 3: scale 2
+    assert M.mase([3.0, 5.0], [4.0, 4.0], train) == pytest.approx(0.5)
+    seasonal = np.array([1.0, 5.0, 2.0, 6.0, 4.0, 9.0])  # lag 2: |2-1|, |6-5|, |4-2|, |9-6| -> scale 7/4
+    assert M.mase([1.0], [4.5], seasonal, period=2) == pytest.approx(3.5 / 1.75)
+
+
+@pytest.mark.parametrize("period", [1, 2, 4, 7])
+def test_mase_of_the_seasonal_naive_forecast_on_its_training_data_is_one(period):
+    train = np.random.default_rng(period).normal(size=40).cumsum()
+    one_step_naive = train[:-period]  # the forecast of train[t] is train[t - period]
+    assert M.mase(train[period:], one_step_naive, train, period=period) == pytest.approx(1.0, rel=1e-14)
+
+
+def test_mase_does_not_depend_on_the_units_or_the_test_values_in_its_scale():
+    rng = np.random.default_rng(1)
+    train, actual, forecast = rng.normal(size=30), rng.normal(size=5), rng.normal(size=5)
+    value = M.mase(actual, forecast, train, 3)
+    assert M.mase(100 * actual + 7, 100 * forecast + 7, 100 * train + 7, 3) == pytest.approx(value)
+    shifted = M.mase(actual + 1, forecast + 1, train, 3)
+    assert shifted == pytest.approx(value)  # only the errors count, not the level of the test part
+
+
+@pytest.mark.parametrize(
+    ("args", "error", "words"),
+    [
+        (([1.0, 2.0], [1.0], [1.0, 2.0, 3.0]), ValueError, "same shape"),
+        (([1.0], [1.0], [1.0, 2.0], 2), ValueError, "more than period = 2 values"),
+        (([1.0], [1.0], [2.0, 2.0, 2.0]), ValueError, "scale of MASE is 0"),
+        (([1.0], [1.0], [1.0, 2.0, 1.0, 2.0], 2), ValueError, "scale of MASE is 0"),
+        (([1.0], [1.0], [1.0, 2.0, 3.0], 0), ValueError, "period must be >= 1"),
+        (([1.0], [1.0], [1.0, 2.0, 3.0], 1.0), TypeError, "period must be an integer"),
+        (([], [], [1.0, 2.0, 3.0]), ValueError, "at least one value"),
+        (([np.nan], [1.0], [1.0, 2.0, 3.0]), ValueError, "finite"),
+        (([1.0], [1.0], [[1.0, 2.0, 3.0]]), ValueError, "train must be 1-D"),
+    ],
+)
+def test_mase_errors(args, error, words):
+    with pytest.raises(error) as info:
+        M.mase(*args)
+    assert words in str(info.value)
+
+
+def test_mae_rmse_errors():
+    with pytest.raises(ValueError, match="same shape"):
+        M.mae([1.0, 2.0], [1.0])
+    with pytest.raises(TypeError, match="real numbers"):
+        M.rmse([True], [False])
+    with pytest.raises(ValueError, match="at least one value"):
+        M.rmse([], [])

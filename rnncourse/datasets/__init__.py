@@ -20,6 +20,9 @@ dates
     :func:`load_dates`: dates written by ``babel`` (CLDR) in many locales and formats, with
     their ISO 8601 form and the spans of day, month and year; split by held-out years,
     locales and lengths.
+timeseries
+    :func:`load_sunspots`, :func:`load_co2`, :func:`load_seattle_weather`, :func:`load_stocks`
+    (``statsmodels`` and ``vega_datasets``): series to forecast, split in time order.
 
 The data packages are optional: ``pip install 'rnncourse[apps]'`` installs them all.
 Importing this package imports neither torch nor any data package.
@@ -31,8 +34,11 @@ from rnncourse.datasets.dna import (DNA_ALPHABET, MotifSplits, MotifTask, encode
 from rnncourse.datasets.sentiment import SentimentData, SentimentSplit, load_negation_sentiment
 from rnncourse.datasets.speech import SpeakerData, load_japanese_vowels
 from rnncourse.datasets.text import TextCorpus, load_asv
+from rnncourse.datasets.timeseries import (TimeSeries, load_co2, load_seattle_weather, load_series,
+                                           load_stocks, load_sunspots)
 
 __all__ = ["TextCorpus", "load_asv", "SentimentData", "SentimentSplit", "load_negation_sentiment",
            "SpeakerData", "load_japanese_vowels", "DNA_ALPHABET", "MotifTask", "MotifSplits",
            "encode_dna", "make_motif_task", "make_motif_splits", "DateData", "DateSplit",
-           "load_dates", "format_with_spans"]
+           "load_dates", "format_with_spans", "TimeSeries", "load_sunspots", "load_co2",
+           "load_seattle_weather", "load_stocks", "load_series"]
