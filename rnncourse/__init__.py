@@ -36,6 +36,7 @@ LESSONS = (
     ("09_language_models", "Language models and text generation"),
     ("10_classification", "Sequence classification: sentiment, speakers, DNA"),
     ("11_seq2seq", "Sequence to sequence and attention"),
+    ("12_forecasting", "Forecasting time series, honestly"),
 )
 
 __all__ = ["__version__", "LESSONS"]

@@ -4,6 +4,7 @@
                            [--out DIR] [--fresh] [--no-baselines] [--threads N]
     rnncourse train sentiment|speakers|dna [--full] [--cell lstm|gru] [--steps N] ...
     rnncourse train dates [--full] [--no-attention] [--steps N] ...
+    rnncourse train forecast [--series sunspots|co2|weather|stocks:IBM] [--seeds N] [--full] ...
 
 A run writes into ``--out`` (default ``runs/TASK`` or ``runs/TASK-full``): ``checkpoint.pt``
 after every evaluation, from which the same command resumes (``--steps`` may raise the
@@ -33,7 +34,7 @@ def add_parser(sub) -> argparse.ArgumentParser:
                        description=__doc__.split("\n\n")[0])
     p.add_argument("task", choices=sorted(TASKS),
                    help="what to train: charlm (lesson 9); sentiment, speakers, dna (lesson 10); "
-                        "dates (lesson 11)")
+                        "dates (lesson 11); forecast (lesson 12)")
     p.add_argument("--full", action="store_true", help="the bigger configuration (more units and steps)")
     p.add_argument("--cell", choices=("lstm", "gru"), help="the recurrent cell (default: the configuration's)")
     p.add_argument("--steps", type=int, help="total optimiser steps (default: the configuration's)")
@@ -43,6 +44,9 @@ def add_parser(sub) -> argparse.ArgumentParser:
     p.add_argument("--no-baselines", action="store_true", help="skip the n-gram and compressor baselines")
     p.add_argument("--no-attention", action="store_true",
                    help="dates: the encoder-decoder without attention (one fixed vector)")
+    p.add_argument("--series", default="weather",
+                   help="forecast: sunspots, co2, weather or stocks:SYMBOL (default: weather)")
+    p.add_argument("--seeds", type=int, default=5, help="forecast: how many seeds for the GRU (default 5)")
     p.add_argument("--threads", type=int, help="CPU threads for torch (default: torch's choice)")
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                    help="show a progress bar (default: only in a terminal)")
@@ -348,9 +352,86 @@ def _dates(args) -> int:
     return 0
 
 
+#: Forecast task settings per series kind: (fit part, test part, window W, largest AR lag).
+FORECAST_SETTINGS = {"sunspots": ("train_full", "test1", 20, 20), "co2": ("train", "test", 24, 36),
+                     "weather": ("train", "test", 14, 30), "stocks": ("train", "test", 6, 6)}
+
+
+def _forecast(args) -> int:
+    """Lesson 12: one-step walk-forward forecasts of a series' test part, GRU over seeds and baselines."""
+    import numpy as np
+    import torch
+
+    import rnncourse
+    from rnncourse.baselines import ar_forecast, fit_ar, persistence_forecast, seasonal_naive_forecast
+    from rnncourse.datasets import load_series
+    from rnncourse.forecasting import fit_scaler, make_forecast_windows, scale, unscale
+    from rnncourse.metrics import mae, mase, rmse
+    from rnncourse.models.forecaster import BOOK_CONFIGS, FULL_CONFIGS, Forecaster, fit_forecaster, predict
+
+    ts = load_series(args.series)
+    kind = args.series.split(":")[0]
+    fit_part, test_part, W, max_lag = FORECAST_SETTINGS[kind]
+    config = (FULL_CONFIGS if args.full else BOOK_CONFIGS)[kind]
+    config, device = _setup(args, config)
+    if args.seeds < 1:
+        raise ValueError(f"--seeds must be a positive integer, got {args.seeds}")
+    name = f"forecast-{args.series.replace(':', '-')}" + ("-full" if args.full else "")
+    out = Path(args.out or f"runs/{name}")
+    out.mkdir(parents=True, exist_ok=True)
+    y, (a, b) = ts.values, ts.splits[fit_part]
+    start, stop = ts.splits[test_part]
+    truth, train = y[start:stop], y[a:b]
+
+    def walk_forward(fn):
+        return np.array([fn(y[:t]) for t in range(start, stop)])
+
+    forecasts = {}
+    if not args.no_baselines:
+        forecasts["persistence (random walk)"] = walk_forward(lambda h: persistence_forecast(h, 1)[0])
+        if ts.period:
+            forecasts["seasonal naive"] = walk_forward(lambda h: seasonal_naive_forecast(h, ts.period, 1)[0])
+        ar = fit_ar(train, max_lag=max_lag)
+        forecasts[f"AR({max(ar.ar_lags)})"] = walk_forward(lambda h: ar_forecast(ar, h, 1)[0])
+    mean, std = fit_scaler(train)
+    z = scale(y, mean, std)
+    X, Y = make_forecast_windows(z[a:b], W)
+    X_test, _ = make_forecast_windows(z[start - W:stop], W)
+    started = time.perf_counter()
+    for seed in range(args.seeds):
+        model = Forecaster(1, 1, window=W, config=config.replace(seed=seed), device=device)
+        show = (sys.stderr.isatty() and not os.environ.get("CI")) if args.progress is None else args.progress
+        fit_forecaster(model, X, Y, progress=show)
+        forecasts[f"{config.cell.upper()}-{config.hidden_size} seed {seed}"] = unscale(
+            predict(model, X_test)[:, 0], mean, std)
+    seconds = time.perf_counter() - started
+    period = ts.period or 1
+    errors = {k: [mae(truth, f), rmse(truth, f), mase(truth, f, train, period)] for k, f in forecasts.items()}
+    nets = np.array([v[0] for k, v in errors.items() if " seed " in k])
+    for k, v in errors.items():
+        print(f"{k}: MAE {v[0]:.4g}, RMSE {v[1]:.4g}, MASE {v[2]:.3f}")
+    print(f"{config.cell.upper()} over {len(nets)} seeds: MAE median {np.median(nets):.4g}, "
+          f"range {nets.min():.4g}-{nets.max():.4g}")
+    report = {"task": "forecast", "series": args.series, "rnncourse": rnncourse.__version__,
+              "torch": torch.__version__, "date": datetime.date.today().isoformat(),
+              "device": _describe(device), "config": config.__dict__.copy(), "window": W,
+              "fit part": fit_part, "test part": test_part, "unit": ts.unit, "train_seconds": round(seconds, 1),
+              "one-step errors [MAE, RMSE, MASE]": errors,
+              "network MAE over seeds [median, min, max]": [float(np.median(nets)), float(nets.min()),
+                                                            float(nets.max())]}
+    (out / "report.json").write_text(json.dumps(report, indent=2) + "\n")
+    lines = [f"# forecast {args.series}: {report['date']}, {report['device']}, {report['train_seconds']} s", "",
+             f"| model | MAE ({ts.unit}) | RMSE | MASE |", "|---|---|---|---|"]
+    lines += [f"| {k} | {v[0]:.4g} | {v[1]:.4g} | {v[2]:.3f} |" for k, v in errors.items()]
+    (out / "report.md").write_text("\n".join(lines) + "\n")
+    print(f"wrote {out / 'report.json'} and {out / 'report.md'}")
+    return 0
+
+
 #: Task name -> function(args) -> exit status.
 TASKS = {"charlm": _charlm,
          "sentiment": lambda args: _classification(args, "sentiment"),
          "speakers": lambda args: _classification(args, "speakers"),
          "dna": lambda args: _classification(args, "dna"),
-         "dates": _dates}
+         "dates": _dates,
+         "forecast": _forecast}

@@ -21,6 +21,7 @@ REQUIRED = [
     "one_hot", "top_k_filter", "nucleus_filter", "beam_search_step", "masked_perplexity",
     "last_valid_state", "masked_mean_pool", "wilson_interval",
     "additive_attention", "teacher_forcing_inputs", "char_error_rate",
+    "make_forecast_windows", "seasonal_naive_forecast", "mase",
 ]
 FAR = 1e3  # "far more than the tolerance": the distance is measured in units of the tolerance
 

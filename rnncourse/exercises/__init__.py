@@ -59,6 +59,10 @@ try:  # lesson 11: sequence to sequence and attention
     from .seq2seq_exercises import additive_attention, teacher_forcing_inputs
 except ImportError:  # pragma: no cover
     pass
+try:  # lesson 12: forecasting
+    from .forecast_exercises import make_forecast_windows, mase, seasonal_naive_forecast
+except ImportError:  # pragma: no cover
+    pass
 
 from rnncourse import LESSONS as _LESSONS
 
