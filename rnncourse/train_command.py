@@ -1,13 +1,15 @@
 """``rnncourse train TASK``: train an application lesson's model outside the notebook.
 
+Usage::
+
     rnncourse train charlm [--full] [--cell lstm|gru] [--steps N] [--device cpu|cuda]
                            [--out DIR] [--fresh] [--no-baselines] [--threads N]
     rnncourse train sentiment|speakers|dna [--full] [--cell lstm|gru] [--steps N] ...
     rnncourse train dates [--full] [--no-attention] [--steps N] ...
     rnncourse train forecast [--series sunspots|co2|weather|stocks:IBM] [--seeds N] [--full] ...
 
-A run writes into ``--out`` (default ``runs/TASK`` or ``runs/TASK-full``): ``checkpoint.pt``
-after every evaluation, from which the same command resumes (``--steps`` may raise the
+A run writes into ``--out`` (default ``runs/TASK`` or ``runs/TASK-full``); charlm writes
+``checkpoint.pt`` after every evaluation, from which the same command resumes (``--steps`` may raise the
 total), and at the end ``report.json`` and ``report.md`` with the model's and the baselines'
 held-out figures, the device, the training time and the date. A progress bar is shown in a
 terminal. Later lessons add their tasks to :data:`TASKS`.
