@@ -1,16 +1,11 @@
 """The exercises of lesson 12 (forecasting): make_forecast_windows, seasonal_naive_forecast and mase.
 
-The checks every exercise gets (test_exercises_catalogue.py, test_exercises_behaviour.py) run
-here on these three too, by calling those files' own test functions: they iterate
-``rnncourse.exercises.EXERCISES``, which will hold these exercises once they are registered in
-``rnncourse/exercises/__init__.py``; until then a fixture adds them for the call.
-Learner-style answers, right and wrong, are checked here by name."""
+The checks every exercise gets run in test_exercises_catalogue.py and test_exercises_behaviour.py;
+here, learner-style answers, right and wrong, are checked here by name."""
 
 from __future__ import annotations
 
-import importlib.util
 import inspect
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -40,68 +35,8 @@ def _verdict(e, fn):
     return result.status, result.mistake
 
 
-# ----------------------------------------------------------------------------- the shared checks
-def _load(name):
-    path = Path(__file__).with_name(name)
-    spec = importlib.util.spec_from_file_location(f"_lesson12_{path.stem}", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-_SKIP = {"test_exercise_exists_with_lesson_and_hints"}  # over REQUIRED ids; see test_metadata below
-
-
-def _shared_checks():
-    """(module, test function name, extra keyword arguments) for every shared per-exercise test."""
-    out = []
-    for module in (_load("test_exercises_catalogue.py"), _load("test_exercises_behaviour.py")):
-        for name, fn in vars(module).items():
-            if not name.startswith("test_") or name in _SKIP or not callable(fn):
-                continue
-            if "exercise_id" not in inspect.signature(fn).parameters:
-                continue
-            grids = [{}]
-            for mark in getattr(fn, "pytestmark", []):
-                if mark.name != "parametrize" or mark.args[0] == "exercise_id":
-                    continue
-                argnames = [a.strip() for a in mark.args[0].split(",")] if isinstance(mark.args[0], str) else list(
-                    mark.args[0])
-                values = [v if len(argnames) > 1 else (v,) for v in mark.args[1]]
-                grids = [{**g, **dict(zip(argnames, v))} for g in grids for v in values]
-            out += [(module, name, g) for g in grids]
-    return out
-
-
-SHARED = _shared_checks()
-
-
-@pytest.fixture
-def registered(monkeypatch):
-    for e in LESSON_12:
-        monkeypatch.setitem(ex.EXERCISES, e.id, e)
-
-
-@pytest.mark.parametrize("exercise_id", [e.id for e in LESSON_12])
-@pytest.mark.parametrize(
-    ("module", "name", "kwargs"),
-    SHARED,
-    ids=[f"{n}-{'-'.join(map(str, k.values()))}".rstrip("-") for _, n, k in SHARED],
-)
-def test_shared_catalogue_and_behaviour_checks(module, name, kwargs, exercise_id, registered, tmp_path, capsys):
-    fn = getattr(module, name)
-    params = inspect.signature(fn).parameters
-    extra = {"tmp_path": tmp_path, "capsys": capsys}
-    fn(exercise_id=exercise_id, **kwargs, **{k: v for k, v in extra.items() if k in params})
-
-
-def test_shared_checks_were_found():
-    names = {n for _, n, _ in SHARED}
-    assert {
-        "test_confusion_matrix_every_variant_named_exactly", "test_variants_far_apart_from_each_other_and_the_reference",
-        "test_stub_is_not_attempted", "test_check_never_raises", "test_reference_passes",
-        "test_messages_do_not_leak_the_solution", "test_input_changing_answer_is_mutated_input",
-    } <= names
+# The shared catalogue and behaviour checks (tests/test_exercises_catalogue.py,
+# tests/test_exercises_behaviour.py) run over every registered exercise, these included.
 
 
 @pytest.mark.parametrize("e", LESSON_12, ids=[e.id for e in LESSON_12])
