@@ -23,7 +23,10 @@ def clip_grad_norm(grads, max_norm):
     grads : dict of str to array-like
         The gradients (not modified).
     max_norm : float
-        :math:`\tau > 0`.
+        :math:`\tau > 0` (``inf``: never clips). Zero, a negative number or NaN raises
+        ``ValueError`` naming ``max_norm``: in the formula a negative :math:`\tau` would flip
+        every gradient and NaN make them NaN (``torch.nn.utils.clip_grad_norm_`` does so silently;
+        :func:`rnncourse.torch.clip_grad_norm_` refuses them too, but accepts 0 as torch does).
 
     Returns
     -------
@@ -35,7 +38,8 @@ def clip_grad_norm(grads, max_norm):
     if not hasattr(grads, "items"):
         raise TypeError(f"grads must be a dict name -> array, got {type(grads).__name__}")
     if not isinstance(max_norm, (int, float, np.integer, np.floating)) or not max_norm > 0:
-        raise ValueError(f"max_norm must be a positive number, got {max_norm!r}")
+        raise ValueError(f"max_norm must be a positive number, got {max_norm!r} "
+                         "(a negative max_norm would flip every gradient, a NaN one make them NaN)")
     arrays = {}
     for name, g in grads.items():
         a = np.asarray(g)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._check import as_generator, check_dtype, check_positive_int, to_numpy
+from ._check import as_generator, check_dtype, check_positive_int
+from .state import load_state_dict_into
 
 __all__ = ["Embedding"]
 
@@ -59,15 +60,11 @@ class Embedding:
         return {"weight": self.weight.copy()}
 
     def load_state_dict(self, state_dict) -> None:
-        """Copy ``weight`` in place from a mapping (torch CPU tensors accepted)."""
-        keys = set(state_dict.keys())
-        if keys != {"weight"}:
-            raise ValueError(f"state_dict must have exactly the key 'weight'; missing keys: "
-                             f"{sorted({'weight'} - keys)}, unexpected keys: {sorted(keys - {'weight'})}")
-        w = to_numpy(state_dict["weight"])
-        if w.shape != self.weight.shape:
-            raise ValueError(f"weight: expected shape {self.weight.shape}, got {w.shape}")
-        np.copyto(self.weight, w, casting="unsafe")
+        """Copy ``weight`` in place from a mapping (torch CPU tensors accepted); name, shape, dtype checked.
+
+        See :func:`rnncourse.numpy.state.load_state_dict_into`: nothing is loaded on any problem.
+        """
+        load_state_dict_into(self, self._params, state_dict)
 
     def zero_grad(self) -> None:
         """Set the gradient to zero."""

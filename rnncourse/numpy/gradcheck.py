@@ -14,6 +14,9 @@ worse. Always check in float64: in float32 rounding dominates.
 
 from __future__ import annotations
 
+import math
+import warnings
+
 import numpy as np
 
 __all__ = ["numerical_gradient", "rel_error", "gradcheck"]
@@ -80,8 +83,22 @@ def rel_error(a, b) -> float:
     return float(np.max(np.abs(a - b)) / scale)
 
 
-def gradcheck(f, params: dict, grads: dict, eps: float = 1e-6) -> dict:
-    """Compare analytic gradients with central differences, parameter by parameter.
+def gradcheck(f, params: dict, grads: dict, eps: float = 1e-6, *,
+              allow_low_precision: bool | None = None) -> dict:
+    r"""Compare analytic gradients with central differences, parameter by parameter.
+
+    Check in float64. Central differences have a truncation error of order :math:`\epsilon^2`
+    and a rounding error of order :math:`u |f| / \epsilon`, :math:`u` the unit roundoff. In
+    float64 (:math:`u \approx 10^{-16}`) with :math:`\epsilon = 10^{-6}` both are tiny and a
+    correct gradient agrees to about :math:`10^{-9}`. In float32 (:math:`u \approx 6 \cdot
+    10^{-8}`) the rounding term is about :math:`10^{-1}` relative: the difference
+    :math:`f(x + \epsilon) - f(x - \epsilon)` cancels about 6 to 7 significant digits, nearly all
+    of float32's 7 (and :math:`x \pm \epsilon` itself rounds, for :math:`|x| \approx 1` to a
+    step off by several percent), so an exact gradient can show :math:`10^{-2}` or worse and a
+    real bug hides in the noise; no :math:`\epsilon` brings it near float64's
+    :math:`10^{-9}` (the best trade-off, :math:`\epsilon \approx u^{1/3} \approx 4 \cdot 10^{-3}`,
+    still leaves about :math:`10^{-5}`). So, like ``torch.autograd.gradcheck``, a floating
+    parameter below float64 warns by default.
 
     Parameters
     ----------
@@ -89,9 +106,15 @@ def gradcheck(f, params: dict, grads: dict, eps: float = 1e-6) -> dict:
         ``f()`` returns the scalar loss, reading the arrays in ``params`` (which are
         perturbed in place and restored).
     params : dict of str to ndarray
-        The arrays to check (float64 recommended).
+        The arrays to check (float64; see above).
     grads : dict of str to ndarray
         The analytic gradients, same keys and shapes (a subset of ``params`` is allowed).
+    eps : float
+        Step :math:`\epsilon` of :func:`numerical_gradient`.
+    allow_low_precision : bool or None, keyword-only
+        What to do when an array in ``params`` is floating-point below float64 (float32,
+        float16): None (default) warns (``UserWarning`` naming the parameter and its dtype),
+        True allows it silently, False raises ``ValueError`` naming the parameter.
 
     Returns
     -------
@@ -101,6 +124,23 @@ def gradcheck(f, params: dict, grads: dict, eps: float = 1e-6) -> dict:
     missing = [k for k in grads if k not in params]
     if missing:
         raise ValueError(f"grads has names that params lacks: {missing}")
+    if allow_low_precision not in (None, True, False):
+        raise TypeError(f"allow_low_precision must be None, True or False, got {allow_low_precision!r}")
+    if allow_low_precision is not True:
+        lost_digits = max(0, round(-math.log10(eps))) if eps > 0 else "all"  # |x| ~ 1: 6 for 1e-6
+        for name, p in params.items():
+            dtype = getattr(p, "dtype", None)
+            if not isinstance(dtype, np.dtype) or dtype.kind != "f" or dtype.itemsize >= 8:
+                continue
+            digits = round((np.finfo(dtype).nmant + 1) * math.log10(2))  # 7 for float32
+            message = (f"params[{name!r}] has dtype {dtype}, below float64: central differences "
+                       f"with eps={eps:g} lose about {lost_digits} significant digits, and {dtype} "
+                       f"has only about {digits}, so even an exact gradient can show a relative "
+                       "error of 1e-2 or worse; check in float64")
+            if allow_low_precision is False:
+                raise ValueError(message + " (or pass allow_low_precision=True)")
+            warnings.warn(message + " (allow_low_precision=True silences this warning)",
+                          UserWarning, stacklevel=2)
     errors = {}
     for name, g in grads.items():
         p = params[name]

@@ -22,12 +22,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._check import as_float_array, as_generator, check_dtype, check_lengths, check_positive_int, to_numpy
+from ._check import as_float_array, as_generator, check_dtype, check_lengths, check_positive_int
 from .gru import gru_backward, gru_forward
 from .init import init_uniform
 from .lstm import lstm_backward, lstm_forward
 from .rnn import rnn_backward, rnn_forward
 from .sequence import reverse_padded
+from .state import load_state_dict_into
 
 __all__ = ["RNN", "LSTM", "GRU"]
 
@@ -91,34 +92,12 @@ class _RecurrentLayer:
     def load_state_dict(self, state_dict) -> None:
         """Copy parameters in place from a mapping name -> array-like (e.g. a torch ``state_dict()``).
 
-        Every name and shape is checked first; on any difference nothing is loaded and a
-        ValueError lists the missing names, the unexpected names and the wrong shapes.
+        Every name, shape and dtype is checked first; on any difference nothing is loaded and a
+        ValueError lists the missing names, the unexpected names and the wrong shapes (a
+        TypeError if only dtypes are wrong: complex, integer, boolean, object). float16 and
+        bfloat16 values are upcast with a UserWarning. See :mod:`rnncourse.numpy.state`.
         """
-        if not hasattr(state_dict, "keys"):
-            raise TypeError(f"state_dict must be a mapping name -> array, got {type(state_dict).__name__}")
-        expected = self._param_shapes()
-        missing = [k for k in expected if k not in state_dict]
-        unexpected = [k for k in state_dict if k not in expected]
-        arrays, wrong = {}, []
-        for name, shape in expected.items():
-            if name in state_dict:
-                arr = to_numpy(state_dict[name])  # torch tensors too, without importing torch
-                if arr.shape != shape:
-                    wrong.append(f"{name}: expected {shape}, got {arr.shape}")
-                elif arr.dtype.kind not in "fiu":
-                    wrong.append(f"{name}: expected a real-valued array, got dtype {arr.dtype}")
-                arrays[name] = arr
-        if missing or unexpected or wrong:
-            lines = [f"cannot load state_dict into {self!r}:"]
-            if missing:
-                lines.append(f"missing keys: {missing}")
-            if unexpected:
-                lines.append(f"unexpected keys: {unexpected}")
-            if wrong:
-                lines.append("wrong shapes: " + "; ".join(wrong))
-            raise ValueError("\n  ".join(lines))
-        for name, arr in arrays.items():
-            np.copyto(self._params[name], arr, casting="unsafe")
+        load_state_dict_into(self, self._params, state_dict)
 
     def zero_grad(self) -> None:
         """Set every gradient in ``grads`` to zero."""

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._check import as_float_array, as_generator, check_dtype, check_positive_int, to_numpy
+from ._check import as_float_array, as_generator, check_dtype, check_positive_int
 from .init import init_uniform
+from .state import load_state_dict_into
 
 __all__ = ["Linear"]
 
@@ -73,17 +74,11 @@ class Linear:
         return {k: v.copy() for k, v in self._params.items()}
 
     def load_state_dict(self, state_dict) -> None:
-        """Copy parameters in place from a mapping (torch CPU tensors accepted); names and shapes checked."""
-        missing = [k for k in self._params if k not in state_dict]
-        unexpected = [k for k in state_dict if k not in self._params]
-        arrays = {k: to_numpy(state_dict[k]) for k in self._params if k in state_dict}
-        wrong = [f"{k}: expected {self._params[k].shape}, got {a.shape}" for k, a in arrays.items()
-                 if a.shape != self._params[k].shape]
-        if missing or unexpected or wrong:
-            raise ValueError(f"cannot load state_dict into {self!r}: missing keys: {missing}; "
-                             f"unexpected keys: {unexpected}; wrong shapes: {wrong}")
-        for k, a in arrays.items():
-            np.copyto(self._params[k], a, casting="unsafe")
+        """Copy parameters in place from a mapping (torch CPU tensors accepted); names, shapes, dtypes checked.
+
+        See :func:`rnncourse.numpy.state.load_state_dict_into`: nothing is loaded on any problem.
+        """
+        load_state_dict_into(self, self._params, state_dict)
 
     def zero_grad(self) -> None:
         """Set the gradients to zero."""

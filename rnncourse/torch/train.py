@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import os
 import sys
+import types
 import warnings
 from dataclasses import dataclass, field
 from collections.abc import Iterable
@@ -66,37 +67,100 @@ def detach_state(state):
     raise TypeError(f"state must be a Tensor, a tuple or list of Tensors, or None; got {type(state).__name__}")
 
 
+def _check_max_norm(max_norm) -> float | None:
+    """``max_norm`` as a float (None stays None); refuse a negative or NaN one, or a non-number."""
+    if max_norm is None:
+        return None
+    if isinstance(max_norm, (str, bytes)):
+        raise TypeError(f"max_norm must be a number or None, got {max_norm!r}")
+    try:
+        value = float(max_norm)  # float, int, numpy scalar, one-element tensor: as torch's float(max_norm)
+    except (TypeError, ValueError, RuntimeError):
+        raise TypeError(f"max_norm must be a number or None, got {max_norm!r}") from None
+    if math.isnan(value) or value < 0:
+        raise ValueError(f"max_norm must be a non-negative number or None, got {max_norm!r} "
+                         "(a negative max_norm would flip every gradient, a NaN one make them NaN)")
+    return value
+
+
 @torch.no_grad()
-def clip_grad_norm_(params: Iterable[Tensor], max_norm: float | None) -> float:
-    r"""Scale the gradients in place so that their global L2 norm is at most ``max_norm``.
+def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float | None,
+                    norm_type: float = 2.0, error_if_nonfinite: bool = False,
+                    foreach: bool | None = None) -> float:
+    r"""Scale the gradients in place so that their global norm is at most ``max_norm``.
 
     .. math::
 
-        \lVert g \rVert = \sqrt{\textstyle\sum_p \lVert g_p \rVert^2}, \qquad
-        g_p \leftarrow g_p \cdot \min\!\left(1, \frac{c}{\lVert g \rVert + 10^{-6}}\right)
+        \lVert g \rVert_p = \Big(\textstyle\sum_i \lVert g_i \rVert_p^p\Big)^{1/p}, \qquad
+        g_i \leftarrow g_i \cdot \min\!\left(1, \frac{c}{\lVert g \rVert_p + 10^{-6}}\right)
 
-    with :math:`c` = ``max_norm``, as ``torch.nn.utils.clip_grad_norm_``.
+    with :math:`c` = ``max_norm`` and :math:`p` = ``norm_type`` (the norm of all the gradients
+    seen as one vector), as ``torch.nn.utils.clip_grad_norm_``, whose arguments it takes. Two
+    differences:
+
+    * it returns the norm as a Python ``float`` (torch returns a 0-d tensor), which is what
+      :func:`fit` and the lessons record; on a GPU this waits for the norm;
+    * a negative or NaN ``max_norm`` raises ``ValueError`` (torch silently flips the gradients,
+      or makes them NaN), as :func:`rnncourse.numpy.clip_grad_norm` does.
 
     Parameters
     ----------
-    params : iterable of Tensor
-        Parameters whose ``.grad`` to clip (those without a gradient are skipped).
-    max_norm : float or None
-        The largest allowed norm; None only measures.
+    parameters : Tensor or iterable of Tensor
+        Parameters whose ``.grad`` to clip (those without a gradient are skipped). A
+        generator is consumed once; an empty one warns, as in torch.
+    max_norm : float, int or None
+        The largest allowed norm, :math:`c \ge 0` (``inf``: never clips); None only measures.
+    norm_type : float
+        :math:`p`: 2.0 (Euclidean, the default), ``float('inf')`` (largest absolute entry),
+        or any other order that ``torch.linalg.vector_norm`` accepts.
+    error_if_nonfinite : bool
+        Raise ``RuntimeError`` (before changing anything) when the total norm is NaN or
+        infinite, instead of scaling by it.
+    foreach : bool or None
+        True: use the fused ``torch._foreach_*`` kernels (an error where the device has none);
+        None or False: one tensor at a time. The result is the same up to rounding.
 
     Returns
     -------
     float
-        The global norm before clipping.
+        The global norm before clipping (0.0 when no parameter has a gradient).
     """
-    grads = [p.grad for p in params if p.grad is not None]
+    max_norm = _check_max_norm(max_norm)
+    if isinstance(parameters, Tensor):
+        parameters = [parameters]
+    else:
+        is_generator = isinstance(parameters, types.GeneratorType)
+        parameters = list(parameters)  # a generator is read once
+        if is_generator and not parameters:
+            warnings.warn("`parameters` is an empty generator, no gradient clipping will occur.",
+                          stacklevel=3)
+    grads = [p.grad for p in parameters if p.grad is not None]
+    norm_type = float(norm_type)
     if not grads:
         return 0.0
-    total = torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g) for g in grads]))
+    groups: dict = {}  # the fused kernels want one device and dtype per call
+    for g in grads:
+        groups.setdefault((g.device, g.dtype), []).append(g)
+    norms = []
+    for group in groups.values():
+        if foreach:
+            norms.extend(torch._foreach_norm(group, norm_type))
+        else:
+            norms.extend(torch.linalg.vector_norm(g, norm_type) for g in group)
+    first_device = grads[0].device
+    total = torch.linalg.vector_norm(torch.stack([n.to(first_device) for n in norms]), norm_type)
+    if error_if_nonfinite and not bool(torch.isfinite(total)):
+        raise RuntimeError(f"the total norm of order {norm_type} of the gradients is {float(total)}, "
+                           "so it cannot be clipped; set error_if_nonfinite=False to scale the "
+                           "gradients by it anyway")
     if max_norm is not None:
         scale = torch.clamp(max_norm / (total + 1e-6), max=1.0)
-        for g in grads:
-            g.mul_(scale.to(g.device))
+        for (device, _), group in groups.items():
+            if foreach:
+                torch._foreach_mul_(group, scale.to(device))
+            else:
+                for g in group:
+                    g.mul_(scale.to(device))
     return float(total)
 
 
