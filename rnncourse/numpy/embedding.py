@@ -62,7 +62,7 @@ class Embedding:
     def load_state_dict(self, state_dict) -> None:
         """Copy ``weight`` in place from a mapping (torch CPU tensors accepted); name, shape, dtype checked.
 
-        See :func:`rnncourse.numpy.state.load_state_dict_into`: nothing is loaded on any problem.
+        See ``rnncourse.numpy.state.load_state_dict_into``: nothing is loaded on any problem.
         """
         load_state_dict_into(self, self._params, state_dict)
 

@@ -95,7 +95,7 @@ class _RecurrentLayer:
         Every name, shape and dtype is checked first; on any difference nothing is loaded and a
         ValueError lists the missing names, the unexpected names and the wrong shapes (a
         TypeError if only dtypes are wrong: complex, integer, boolean, object). float16 and
-        bfloat16 values are upcast with a UserWarning. See :mod:`rnncourse.numpy.state`.
+        bfloat16 values are upcast with a UserWarning. See ``rnncourse.numpy.state``.
         """
         load_state_dict_into(self, self._params, state_dict)
 

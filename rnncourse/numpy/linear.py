@@ -76,7 +76,7 @@ class Linear:
     def load_state_dict(self, state_dict) -> None:
         """Copy parameters in place from a mapping (torch CPU tensors accepted); names, shapes, dtypes checked.
 
-        See :func:`rnncourse.numpy.state.load_state_dict_into`: nothing is loaded on any problem.
+        See ``rnncourse.numpy.state.load_state_dict_into``: nothing is loaded on any problem.
         """
         load_state_dict_into(self, self._params, state_dict)
 
