@@ -40,6 +40,7 @@ __all__ = [
     "beam_search_step",
     "beam_search",
     "greedy_search",
+    "ctc_greedy_decode",
 ]
 
 PROBS_ATOL = 1e-6  # how far from 1 a row of ``probs`` may sum
@@ -592,3 +593,63 @@ def greedy_search(log_probs_fn, bos, eos, max_len):
         prefix.append(token)
         score += float(log_probs[token])
     return prefix[1:], score
+
+
+# ----------------------------------------------------------------------------- CTC
+def _ctc_greedy_decode_args(log_probs, blank=0):
+    log_probs = _as_array(log_probs, "log_probs")
+    if log_probs.ndim != 2 or log_probs.shape[1] < 2:
+        raise ValueError(
+            "log_probs must have shape (T, C) with C >= 2 (the labels and the blank), "
+            f"got {log_probs.shape}"
+        )
+    if np.any(np.isnan(log_probs)):
+        raise ValueError("log_probs must not contain NaN")
+    if isinstance(blank, bool) or not isinstance(blank, Integral):
+        raise TypeError(f"blank must be an int, got {type(blank).__name__}")
+    if not 0 <= blank < log_probs.shape[1]:
+        raise ValueError(f"blank must be in [0, C) = [0, {log_probs.shape[1]}), got {blank}")
+    return log_probs, int(blank)
+
+
+def ctc_greedy_decode(log_probs, blank=0):
+    """Best-path decoding of CTC outputs: take the likeliest class at each step, merge
+    repeats, then drop blanks.
+
+    The path ``a a - a b b -`` (``-`` the blank) reads ``a a b``: the blank between the two
+    ``a`` keeps them apart, and only then do blanks disappear. Best-path decoding finds the
+    single likeliest *path*, not the likeliest *labelling* (which sums over its paths), but
+    when the network's outputs are peaked the two agree (Graves et al., 2006).
+
+    Parameters
+    ----------
+    log_probs : array_like, shape (T, C)
+        Per-step log-probabilities (or any scores ordered like them) of one sequence: C - 1
+        labels and the blank. Ties go to the lower class index (``np.argmax``).
+    blank : int
+        Index of the blank, in [0, C).
+
+    Returns
+    -------
+    list of int
+        The decoded labels, at most T of them.
+
+    Raises
+    ------
+    TypeError
+        ``blank`` not an int.
+    ValueError
+        ``log_probs`` not of shape (T, C) with C >= 2, or containing NaN; ``blank`` outside
+        [0, C).
+    """
+    path = np.argmax(log_probs, axis=1)  # (T,) the likeliest class at each step
+    labels = []
+    previous = None
+    for k in path.tolist():
+        if k != previous and k != blank:  # a new run of a label (a blank ends a run)
+            labels.append(k)
+        previous = k
+    return labels
+
+
+ctc_greedy_decode = _checked(ctc_greedy_decode, _ctc_greedy_decode_args)
