@@ -27,6 +27,11 @@ that are written with numbers only.
 NumPy and the standard library only (scikit-learn when a logistic regression is fitted);
 importing this module imports neither torch nor scikit-learn.
 
+For reading lines of handwriting (lesson 13), the classical pipeline that a CTC recogniser
+replaces: :func:`segment_columns` cuts a line at its empty columns, and
+:func:`segment_and_classify` reads each piece with a per-image classifier. It fails exactly
+where the pieces are not one character each: touching or broken characters.
+
 For forecasting (lesson 12), :func:`persistence_forecast` (the random walk's forecast),
 :func:`seasonal_naive_forecast` (the value one season before), and an autoregression fitted by
 statsmodels, :func:`fit_ar` and :func:`ar_forecast` (statsmodels is imported only when one is
@@ -44,7 +49,9 @@ import numpy as np
 
 __all__ = ["NGramLM", "compressed_bits", "compressor_bits_per_char", "COMPRESSORS", "word_counts",
            "kmer_counts", "mean_frame", "fit_logistic_regression", "majority_class",
-           "numeric_date_rule", "persistence_forecast", "seasonal_naive_forecast", "fit_ar", "ar_forecast"]
+           "numeric_date_rule", "segment_columns", "centre_piece", "fit_piece_classifier",
+           "segment_and_classify",
+           "persistence_forecast", "seasonal_naive_forecast", "fit_ar", "ar_forecast"]
 
 _INT64_MAX = np.iinfo(np.int64).max
 
@@ -443,6 +450,109 @@ def majority_class(labels) -> int:
         raise ValueError("labels must be a non-empty array of integers")
     values, counts = np.unique(y, return_counts=True)
     return int(values[np.argmax(counts)])
+
+
+def segment_columns(image, threshold: float = 0.0) -> list[tuple[int, int]]:
+    """The runs of ink in an image read as columns: (start, stop) of every maximal run of
+    columns holding a pixel above ``threshold``, left to right.
+
+    Parameters
+    ----------
+    image : array (D, W)
+        D pixels per column, W columns (a line of digits is (8, W)).
+    threshold : float
+        A column is empty when none of its pixels exceeds it.
+
+    Returns
+    -------
+    list of (int, int)
+        Column spans ``image[:, start:stop]``; empty for a blank image.
+    """
+    image = np.asarray(image, dtype=np.float64)
+    if image.ndim != 2:
+        raise ValueError(f"image must have shape (D, W), got {image.shape}")
+    ink = (image > threshold).any(axis=0)                          # (W,)
+    edges = np.diff(np.concatenate([[0], ink.astype(np.int8), [0]]))  # (W + 1,)
+    starts, stops = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    return [(int(a), int(b)) for a, b in zip(starts, stops)]
+
+
+def segment_and_classify(image, classifier, width: int, threshold: float = 0.0) -> list[int]:
+    """Read a line by segmentation: cut it at empty columns (:func:`segment_columns`), centre
+    each piece in ``width`` columns (cropping the middle of a wider one), and label it with a
+    per-image classifier.
+
+    Parameters
+    ----------
+    image : array (D, W)
+    classifier : fitted estimator
+        For example from :func:`fit_piece_classifier`. ``classifier.predict`` takes (n, D * width) flattened images (row-major, as
+        ``images.reshape(n, -1)`` of (n, D, width) images) and returns n labels.
+    width : int
+        The width of the images the classifier was trained on (through :func:`centre_piece`).
+    threshold : float
+        As in :func:`segment_columns`.
+
+    Returns
+    -------
+    list of int
+        One label per piece: touching characters read as one, a broken one as two.
+    """
+    image = np.asarray(image, dtype=np.float64)
+    width = _positive(width, "width")
+    pieces = [centre_piece(image[:, a:b], width).reshape(-1)       # (D * width,) each
+              for a, b in segment_columns(image, threshold)]
+    if not pieces:
+        return []
+    return [int(k) for k in classifier.predict(np.stack(pieces))]
+
+
+def fit_piece_classifier(images, labels, width: int | None = None):
+    """The per-image classifier of :func:`segment_and_classify`: a logistic regression
+    (:func:`fit_logistic_regression`) on single-character images cropped to their inked columns
+    and centred by :func:`centre_piece`, as the pieces of a segmented line will be.
+
+    Parameters
+    ----------
+    images : array (N, D, w)
+        One character per image.
+    labels : array of int (N,)
+    width : int, optional
+        The width of the pieces (default: w).
+
+    Returns
+    -------
+    A fitted scikit-learn estimator taking (n, D * width) flattened pieces.
+    """
+    images = np.asarray(images, dtype=np.float64)
+    if images.ndim != 3:
+        raise ValueError(f"images must have shape (N, D, w), got {images.shape}")
+    width = images.shape[2] if width is None else _positive(width, "width")
+    pieces = []
+    for i, image in enumerate(images):
+        spans = segment_columns(image)
+        if not spans:
+            raise ValueError(f"images[{i}] is blank")
+        a, b = spans[0][0], spans[-1][1]                           # first to last inked column
+        pieces.append(centre_piece(image[:, a:b], width).reshape(-1))  # (D * width,)
+    return fit_logistic_regression(np.stack(pieces), labels)
+
+
+def centre_piece(piece, width: int) -> np.ndarray:
+    """A piece of an image (D, w) centred in ``width`` columns of zeros, (D, width); the middle
+    ``width`` columns when it is wider. Train the per-image classifier of
+    :func:`segment_and_classify` on images passed through the same function."""
+    piece = np.asarray(piece, dtype=np.float64)
+    width = _positive(width, "width")
+    if piece.ndim != 2:
+        raise ValueError(f"piece must have shape (D, w), got {piece.shape}")
+    if piece.shape[1] > width:
+        left = (piece.shape[1] - width) // 2
+        piece = piece[:, left:left + width]                        # (D, width)
+    canvas = np.zeros((piece.shape[0], width))                     # (D, width)
+    left = (width - piece.shape[1]) // 2
+    canvas[:, left:left + piece.shape[1]] = piece
+    return canvas
 
 
 _NUMBERS = re.compile(r"[0-9]+")

@@ -7,6 +7,7 @@ Usage::
     rnncourse train sentiment|speakers|dna [--full] [--cell lstm|gru] [--steps N] ...
     rnncourse train dates [--full] [--no-attention] [--steps N] ...
     rnncourse train forecast [--series sunspots|co2|weather|stocks:IBM] [--seeds N] [--full] ...
+    rnncourse train handwriting|video [--full] [--steps N] ...
 
 A run writes into ``--out`` (default ``runs/TASK`` or ``runs/TASK-full``); charlm writes
 ``checkpoint.pt`` after every evaluation, from which the same command resumes (``--steps`` may raise the
@@ -36,7 +37,7 @@ def add_parser(sub) -> argparse.ArgumentParser:
                        description=__doc__.split("\n\n")[0])
     p.add_argument("task", choices=sorted(TASKS),
                    help="what to train: charlm (lesson 9); sentiment, speakers, dna (lesson 10); "
-                        "dates (lesson 11); forecast (lesson 12)")
+                        "dates (lesson 11); forecast (lesson 12); handwriting, video (lesson 13)")
     p.add_argument("--full", action="store_true", help="the bigger configuration (more units and steps)")
     p.add_argument("--cell", choices=("lstm", "gru"), help="the recurrent cell (default: the configuration's)")
     p.add_argument("--steps", type=int, help="total optimiser steps (default: the configuration's)")
@@ -430,10 +431,130 @@ def _forecast(args) -> int:
     return 0
 
 
+#: Lines and clips of lesson 13: training lines of 3 to 6 digits, long test lines of 10 to 12.
+HANDWRITING_SETTINGS = {"n_train": 3000, "n_test": 1000, "n_long": 300, "digits": (3, 6),
+                        "long_digits": (10, 12)}
+
+
+def _write_report(out: Path, report: dict, title: str, header: str, rows: list[str]) -> None:
+    (out / "report.json").write_text(json.dumps(report, indent=2) + "\n")
+    lines = [f"# {title}: {report['date']}, {report['device']}, {report['train_seconds']} s", "",
+             header, "|" + "---|" * (header.count("|") - 1)] + rows
+    (out / "report.md").write_text("\n".join(lines) + "\n")
+    print(f"wrote {out / 'report.json'} and {out / 'report.md'}")
+
+
+def _handwriting(args) -> int:
+    """Lesson 13: lines of handwritten digits read by a BiGRU trained with CTC, against
+    segmentation at empty columns with a per-image classifier."""
+    import numpy as np
+    import torch
+
+    import rnncourse
+    from rnncourse.baselines import fit_piece_classifier, segment_and_classify
+    from rnncourse.datasets.digits import load_digit_split, make_digit_lines, pad_lines
+    from rnncourse.metrics import accuracy_with_interval, char_error_rate
+    from rnncourse.models.ctc_recognizer import (BOOK_CONFIG, FULL_CONFIG, CTCRecognizer, decode,
+                                                 fit_ctc)
+
+    if args.cell:
+        raise ValueError("--cell does not apply to handwriting: the recogniser is a GRU")
+    config, device = _setup(args, FULL_CONFIG if args.full else BOOK_CONFIG)
+    out = Path(args.out or ("runs/handwriting" + ("-full" if args.full else "")))
+    out.mkdir(parents=True, exist_ok=True)
+    s = HANDWRITING_SETTINGS
+    split = load_digit_split()
+    train = make_digit_lines(split.train_images, split.train_labels, s["n_train"], *s["digits"], seed=1)
+    tests = {"test": make_digit_lines(split.test_images, split.test_labels, s["n_test"], *s["digits"],
+                                      seed=2),
+             "test_long": make_digit_lines(split.test_images, split.test_labels, s["n_long"],
+                                           *s["long_digits"], seed=3)}
+    X, L = pad_lines(train)
+    model = CTCRecognizer(X.shape[2], 10, config=config, device=device)
+    show = (sys.stderr.isatty() and not os.environ.get("CI")) if args.progress is None else args.progress
+    start = time.perf_counter()
+    fit_ctc(model, X, L, train.labels, progress=show)
+    seconds = time.perf_counter() - start
+    label = f"{'Bi' if config.bidirectional else ''}GRU-{config.hidden_size} with CTC"
+    classifier = fit_piece_classifier(split.train_images, split.train_labels)
+    results = {}
+    for name, lines in tests.items():
+        refs = ["".join(map(str, y)) for y in lines.labels]
+        outputs = {label: ["".join(map(str, y)) for y in decode(model, *pad_lines(lines))]}
+        if not args.no_baselines:
+            outputs["segmentation + logistic regression"] = [
+                "".join(map(str, segment_and_classify(im, classifier, 8))) for im in lines.images]
+        for who, hyps in outputs.items():
+            acc, low, high = accuracy_with_interval(np.array([h == r for h, r in zip(hyps, refs)]))
+            cer = char_error_rate(refs, hyps)
+            results[f"{who} on {name}"] = [cer, acc, low, high, len(refs)]
+            print(f"{who} on {name}: CER {cer:.4f}, line exact match {acc:.3f} [{low:.3f}, {high:.3f}]")
+    report = {"task": "handwriting", "rnncourse": rnncourse.__version__, "torch": torch.__version__,
+              "date": datetime.date.today().isoformat(), "device": _describe(device),
+              "config": config.__dict__.copy(), "settings": s, "train_seconds": round(seconds, 1),
+              "[CER, line exact match, 95% low, 95% high, n lines]": results}
+    rows = [f"| {k} | {v[0]:.4f} | {v[1]:.3f} [{v[2]:.3f}, {v[3]:.3f}] | {v[4]} |" for k, v in results.items()]
+    _write_report(out, report, "handwriting", "| model on split | CER | line exact match | n |", rows)
+    return 0
+
+
+def _video(args) -> int:
+    """Lesson 13: the direction of a moving digit, a frame encoder and a GRU, against the same
+    model on shuffled frames and a logistic regression on the average frame."""
+    import numpy as np
+    import torch
+
+    import rnncourse
+    from rnncourse.baselines import fit_logistic_regression
+    from rnncourse.datasets.digits import load_digit_split, make_moving_digit_clips
+    from rnncourse.metrics import accuracy_with_interval
+    from rnncourse.models.classifier import BOOK_CONFIGS, FULL_CONFIGS, SequenceClassifier, fit_classifier, predict
+
+    config, device = _setup(args, (FULL_CONFIGS if args.full else BOOK_CONFIGS)["video"])
+    out = Path(args.out or ("runs/video" + ("-full" if args.full else "")))
+    out.mkdir(parents=True, exist_ok=True)
+    split = load_digit_split()
+    train = make_moving_digit_clips(split.train_images, split.train_labels, 3000, seed=1)
+    test = make_moving_digit_clips(split.test_images, split.test_labels, 1000, seed=2)
+    N, F = train.frames.shape[:2]
+    rng = np.random.default_rng(0)
+
+    def time_major(frames, shuffle=False):
+        x = frames.reshape(len(frames), F, -1)                     # (N, F, H*W)
+        if shuffle:                                                # a new order for every clip
+            x = np.stack([clip[rng.permutation(F)] for clip in x])
+        return x.transpose(1, 0, 2)                                # (F, N, H*W)
+
+    show = (sys.stderr.isatty() and not os.environ.get("CI")) if args.progress is None else args.progress
+    results, seconds = {}, 0.0
+    for name, shuffle in (("GRU", False), ("GRU on shuffled frames", True)):
+        model = SequenceClassifier(2, input_size=train.frames[0, 0].size, config=config, device=device)
+        start = time.perf_counter()
+        fit_classifier(model, time_major(train.frames, shuffle), np.full(N, F), train.labels, progress=show)
+        seconds += time.perf_counter() - start
+        hits = predict(model, time_major(test.frames, shuffle), np.full(len(test), F)) == test.labels
+        results[name] = accuracy_with_interval(hits)
+    if not args.no_baselines:
+        average = fit_logistic_regression(train.frames.mean(axis=1).reshape(N, -1), train.labels)
+        hits = average.predict(test.frames.mean(axis=1).reshape(len(test), -1)) == test.labels
+        results["logistic regression on the average frame"] = accuracy_with_interval(hits)
+    for k, (acc, low, high) in results.items():
+        print(f"{k}: accuracy {acc:.3f} [{low:.3f}, {high:.3f}] on {len(test)} test clips")
+    report = {"task": "video", "rnncourse": rnncourse.__version__, "torch": torch.__version__,
+              "date": datetime.date.today().isoformat(), "device": _describe(device),
+              "config": config.__dict__.copy(), "train_seconds": round(seconds, 1),
+              "accuracy [value, 95% low, 95% high]": {k: list(v) for k, v in results.items()}}
+    rows = [f"| {k} | {v[0]:.3f} | [{v[1]:.3f}, {v[2]:.3f}] |" for k, v in results.items()]
+    _write_report(out, report, "video", "| model | accuracy | 95 % interval |", rows)
+    return 0
+
+
 #: Task name -> function(args) -> exit status.
 TASKS = {"charlm": _charlm,
          "sentiment": lambda args: _classification(args, "sentiment"),
          "speakers": lambda args: _classification(args, "speakers"),
          "dna": lambda args: _classification(args, "dna"),
          "dates": _dates,
-         "forecast": _forecast}
+         "forecast": _forecast,
+         "handwriting": _handwriting,
+         "video": _video}

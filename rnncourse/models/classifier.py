@@ -2,7 +2,8 @@ r"""A many-to-one sequence classifier: read a whole sequence, answer once.
 
 .. math::
 
-    x_t = E[w_t] \text{ (tokens) or the frame } x_t, \qquad
+    x_t = E[w_t] \text{ (tokens), the frame } f_t \text{, or } \mathrm{ReLU}(W_e f_t + b_e)
+    \text{ (frames through an encoder)}, \qquad
     h_t = \mathrm{RNN}(x_t, h_{t-1}), \qquad
     s = \mathrm{pool}(h_0, \dots, h_{L-1}), \qquad
     p(y \mid x_{0:L}) = \mathrm{softmax}(W s + b)
@@ -60,6 +61,11 @@ class ClassifierConfig:
         H per direction, and the number of stacked layers.
     embed_size : int
         E, the word or symbol embedding size (used when the inputs are token ids).
+    frame_encoder_size : int
+        For float frames: 0 feeds the frames to the recurrent layer as they are; E > 0 first
+        maps every frame by its own small encoder, a linear layer to E features and a ReLU,
+        the same weights at every step (for frames with many features, such as the pixels of
+        a video frame).
     bidirectional : bool
         Read the sequence in both directions (the summary then has 2H features).
     pooling : str
@@ -76,6 +82,7 @@ class ClassifierConfig:
     hidden_size: int = 64
     num_layers: int = 1
     embed_size: int = 32
+    frame_encoder_size: int = 0
     bidirectional: bool = False
     pooling: str = "last"
     steps: int = 500
@@ -101,19 +108,27 @@ class ClassifierConfig:
             raise ValueError(f"weight_decay must be >= 0, got {self.weight_decay!r}")
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
             raise ValueError(f"seed must be a non-negative integer, got {self.seed!r}")
+        size = self.frame_encoder_size
+        if isinstance(size, bool) or not isinstance(size, int) or size < 0:
+            raise ValueError(f"frame_encoder_size must be a non-negative integer, got {size!r}")
 
     def replace(self, **changes) -> "ClassifierConfig":
         """A copy with some fields changed (validated again)."""
         return dataclasses.replace(self, **changes)
 
 
-#: The configurations of ``rnncourse train sentiment|speakers|dna`` (seconds on a CPU each).
+#: The configurations of ``rnncourse train sentiment|speakers|dna|video`` and of lesson 13's
+#: digits read row by row (seconds on a CPU each).
 BOOK_CONFIGS = {
     # mean pooling: on test_negation it beat the last state for every seed tried (lesson 10)
     "sentiment": ClassifierConfig(hidden_size=64, embed_size=32, steps=600, weight_decay=1e-4,
                                   pooling="mean"),
     "speakers": ClassifierConfig(hidden_size=64, steps=400, lr=5e-3),
     "dna": ClassifierConfig(hidden_size=64, embed_size=8, steps=600, lr=5e-3),
+    # lesson 13: an 8 x 8 digit read one row of 8 pixels per step
+    "digit_rows": ClassifierConfig(hidden_size=64, steps=400, lr=5e-3),
+    # lesson 13: a clip of 8 x 24 frames, each frame through its encoder, then the GRU
+    "video": ClassifierConfig(hidden_size=32, frame_encoder_size=32, steps=300, lr=3e-3),
 }
 #: Bigger and longer (``--full``; a GPU when there is one).
 FULL_CONFIGS = {name: c.replace(hidden_size=128, steps=4 * c.steps) for name, c in BOOK_CONFIGS.items()}
@@ -151,10 +166,13 @@ class SequenceClassifier(nn.Module):
         self.config = config
         H = config.hidden_size
         D = config.embed_size if vocab_size is not None else input_size
+        E = config.frame_encoder_size if vocab_size is None else 0
         layer = nn.GRU if config.cell == "gru" else nn.LSTM
         with torch.random.fork_rng(devices=[]):  # torch.nn draws initial weights globally: undo that
             self.embed = None if vocab_size is None else nn.Embedding(vocab_size, config.embed_size,
                                                                       padding_idx=0)
+            self.frame_encoder = nn.Sequential(nn.Linear(D, E), nn.ReLU()) if E else None
+            D = E or D
             self.rnn = layer(D, H, num_layers=config.num_layers, bidirectional=config.bidirectional)
             self.head = nn.Linear(H * (2 if config.bidirectional else 1), n_classes)
         generator = make_generator(config.seed)
@@ -175,10 +193,23 @@ class SequenceClassifier(nn.Module):
                 raise ValueError(f"inputs must be token ids of shape (T, B), dtype int64, got shape "
                                  f"{tuple(inputs.shape)} and dtype {inputs.dtype}")
             return self.embed(inputs)                              # (T, B, E)
-        if inputs.dim() != 3 or inputs.shape[2] != self.rnn.input_size:
-            raise ValueError(f"inputs must be frames of shape (T, B, D={self.rnn.input_size}), got shape "
+        D = self.input_size
+        if inputs.dim() != 3 or inputs.shape[2] != D:
+            raise ValueError(f"inputs must be frames of shape (T, B, D={D}), got shape "
                              f"{tuple(inputs.shape)}")
-        return inputs.to(self.head.weight.dtype)
+        inputs = inputs.to(self.head.weight.dtype)
+        if self.frame_encoder is not None:
+            inputs = self.frame_encoder(inputs)                    # (T, B, D) -> (T, B, E)
+        return inputs
+
+    @property
+    def input_size(self) -> int | None:
+        """D, the features of a float frame (None for a model of token ids)."""
+        if self.embed is not None:
+            return None
+        if self.frame_encoder is not None:
+            return self.frame_encoder[0].in_features
+        return self.rnn.input_size
 
     def hidden_states(self, inputs: Tensor, lengths) -> tuple[Tensor, Tensor]:
         """The layer's outputs (T, B, H·directions), zero on padding, and its final state h_n."""
