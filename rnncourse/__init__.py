@@ -37,6 +37,7 @@ LESSONS = (
     ("10_classification", "Sequence classification: sentiment, speakers, DNA"),
     ("11_seq2seq", "Sequence to sequence and attention"),
     ("12_forecasting", "Forecasting time series, honestly"),
+    ("13_images_as_sequences", "Reading images as sequences: handwriting and video"),
 )
 
 __all__ = ["__version__", "LESSONS"]

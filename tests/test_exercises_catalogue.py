@@ -22,6 +22,7 @@ REQUIRED = [
     "last_valid_state", "masked_mean_pool", "wilson_interval",
     "additive_attention", "teacher_forcing_inputs", "char_error_rate",
     "make_forecast_windows", "seasonal_naive_forecast", "mase",
+    "ctc_greedy_decode", "ctc_alpha_step",
 ]
 FAR = 1e3  # "far more than the tolerance": the distance is measured in units of the tolerance
 

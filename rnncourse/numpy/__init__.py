@@ -11,7 +11,8 @@ Three levels, from the derivation to the tool:
 * layers with PyTorch's arguments and ``state_dict`` layout: :class:`RNN`, :class:`LSTM`,
   :class:`GRU`;
 
-plus the pieces to train them: :class:`Linear`, :class:`Embedding`, the losses, :class:`SGD`,
+plus the pieces to train them: :class:`Linear`, :class:`Embedding`, the losses (with
+:func:`ctc_loss`, the CTC forward recursion of lesson 13, and its gradient), :class:`SGD`,
 :class:`Adam`, :func:`clip_grad_norm`, and :func:`gradcheck` to verify any backward pass.
 
 Shapes are time-major: x (T, B, D), states (B, H); weights in PyTorch's layout, W_xh
@@ -20,6 +21,7 @@ Shapes are time-major: x (T, B, D), states (B, H); weights in PyTorch's layout, 
 
 from .activations import relu, sigmoid, tanh
 from .clip import clip_grad_norm
+from .ctc import ctc_loss, ctc_loss_grad
 from .embedding import Embedding
 from .gradcheck import gradcheck, numerical_gradient, rel_error
 from .gru import gru_backward, gru_forward, gru_step_backward, gru_step_forward
@@ -47,6 +49,7 @@ __all__ = [
     # training pieces
     "Linear", "Embedding",
     "softmax", "log_softmax", "softmax_cross_entropy", "mse_loss",
+    "ctc_loss", "ctc_loss_grad",
     "SGD", "Adam", "clip_grad_norm",
     # activations, init, checking
     "sigmoid", "tanh", "relu", "init_uniform",
