@@ -527,7 +527,8 @@ def _video(args) -> int:
 
     show = (sys.stderr.isatty() and not os.environ.get("CI")) if args.progress is None else args.progress
     results, seconds = {}, 0.0
-    for name, shuffle in (("GRU", False), ("GRU on shuffled frames", True)):
+    cell = config.cell.upper()
+    for name, shuffle in ((cell, False), (f"{cell} on shuffled frames", True)):
         model = SequenceClassifier(2, input_size=train.frames[0, 0].size, config=config, device=device)
         start = time.perf_counter()
         fit_classifier(model, time_major(train.frames, shuffle), np.full(N, F), train.labels, progress=show)

@@ -130,7 +130,8 @@ def test_segment_and_classify_gives_the_classifier_centred_flattened_pieces():
                          for a, b in [(1, 3), (5, 11), (13, 14)]])
     assert X.shape == (3, 12)
     np.testing.assert_array_equal(X, expected)
-    np.testing.assert_array_equal(X[2].reshape(3, 4), [[0, 0, 0, 0], [0, 0.7, 0, 0], [0, 0, 0, 0]])  # left margin (4 - 1) // 2
+    # one column in 4: left margin (4 - 1) // 2 = 1
+    np.testing.assert_array_equal(X[2].reshape(3, 4), [[0, 0, 0, 0], [0, 0.7, 0, 0], [0, 0, 0, 0]])
 
 
 def test_segment_and_classify_of_a_blank_line_is_empty_without_calling_the_classifier():

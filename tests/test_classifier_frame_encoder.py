@@ -69,7 +69,8 @@ def test_frame_encoder_forward_equals_the_rnn_on_encoded_frames():
 def test_frames_of_the_wrong_size_are_refused_naming_d(encoder):
     model = SequenceClassifier(2, input_size=6, config=ClassifierConfig(hidden_size=3,
                                                                         frame_encoder_size=encoder))
-    with pytest.raises(ValueError, match=r"inputs must be frames of shape \(T, B, D=6\), got shape \(3, 2, 4\)"):
+    message = r"inputs must be frames of shape \(T, B, D=6\), got shape \(3, 2, 4\)"
+    with pytest.raises(ValueError, match=message):
         model(torch.zeros(3, 2, 4), [3, 3])
     with pytest.raises(ValueError, match=r"D=6"):
         model(torch.zeros(3, 2), [3, 3])

@@ -51,7 +51,7 @@ def _column_task(rng, n, K=3, min_labels=1, max_labels=4):
     ("num_layers", 0), ("num_layers", -1),
     ("steps", 0), ("steps", 1.5), ("steps", False),
     ("batch_size", 0), ("batch_size", "8"),
-    ("lr", 0.0), ("lr", -1e-3), ("lr", float("nan")),
+    ("lr", 0.0), ("lr", -1e-3), ("lr", float("nan")), ("lr", float("inf")), ("lr", "0.1"),
     ("clip_norm", 0.0), ("clip_norm", -1.0),
     ("seed", -1), ("seed", True), ("seed", 1.0),
 ])
@@ -135,6 +135,16 @@ def test_ctc_recognizer_padding_does_not_change_a_line(bidirectional):
             np.testing.assert_allclose(together[:n, b], alone[:, 0], rtol=0, atol=1e-6)
 
 
+def test_ctc_recognizer_steps_past_a_length_hold_the_output_of_a_zero_state():
+    rng = np.random.default_rng(8)
+    X, L = _batch(rng, [2, 5])
+    model = CTCRecognizer(3, 2, config=SMALL)
+    with torch.no_grad():
+        out = model(X, L)                                                  # (5, 2, 3)
+        zero_state = model.head.bias.log_softmax(-1)                       # (3,)
+    np.testing.assert_allclose(out[2:, 0].numpy(), np.tile(zero_state.numpy(), (3, 1)), atol=1e-6)
+
+
 def test_ctc_recognizer_bidirectional_reads_the_future_unidirectional_does_not():
     rng = np.random.default_rng(2)
     X, L = _batch(rng, [6])
@@ -189,7 +199,7 @@ def test_fit_ctc_is_deterministic_and_steps_overrides_the_config():
 @pytest.mark.parametrize("labels, message", [
     ([[0, 1], [3]], r"labels\[1\] must lie in \[0, 3\), got \[3\]"),
     ([[-1], [0]], r"labels\[0\] must lie in \[0, 3\)"),
-    ([[0, 1], [0, 1, 2, 0]], r"labels\[1\] has 4 labels but its input only 3 steps"),
+    ([[0, 1], [0, 1, 2, 0]], r"labels\[1\] = \[0, 1, 2, 0\] needs at least 4 steps .*, its input has 3"),
     ([[0]], r"one label sequence per input \(N = 2\), got 1"),
     ([[0], [1], [2]], r"one label sequence per input \(N = 2\), got 3"),
 ])
@@ -198,6 +208,28 @@ def test_fit_ctc_rejects_bad_labels_with_a_clear_message(labels, message):
     X, L = _batch(np.random.default_rng(0), [5, 3])
     with pytest.raises(ValueError, match=message):
         fit_ctc(model, X, L, labels, steps=1, progress=False)
+
+
+def test_fit_ctc_rejects_repeated_labels_that_need_more_steps_than_the_line_has():
+    model = CTCRecognizer(2, 2, config=SMALL)
+    X, L = _batch(np.random.default_rng(0), [2, 3], D=2)
+    with pytest.raises(ValueError, match=r"labels\[0\] = \[0, 0\] needs at least 3 steps"):
+        fit_ctc(model, X, L, [[0, 0], [1]], steps=1, progress=False)
+
+
+def test_fit_ctc_accepts_repeated_labels_with_room_for_the_blank():
+    model = CTCRecognizer(2, 2, config=SMALL)
+    X, L = _batch(np.random.default_rng(0), [3, 3], D=2)
+    history = fit_ctc(model, X, L, [[0, 0], [1]], steps=2, progress=False)
+    assert np.isfinite(history.losses).all()
+
+
+@pytest.mark.parametrize("lengths, error", [([2.7, 3.0], TypeError), ([], ValueError)])
+def test_predict_log_probs_refuses_float_lengths_and_no_lines(lengths, error):
+    model = CTCRecognizer(2, 2, config=SMALL)
+    X = np.zeros((len(lengths), 3, 2), dtype=np.float32)
+    with pytest.raises(error, match="lengths must be integers|no lines"):
+        predict_log_probs(model, X, lengths)
 
 
 def test_fit_ctc_rejects_lengths_that_do_not_match_the_inputs():

@@ -103,3 +103,11 @@ def test_train_video_without_baselines_reports_the_two_gru_runs(tmp_path, capsys
     assert list(report["accuracy [value, 95% low, 95% high]"]) == list(VIDEO_MODELS)
     assert VIDEO_BASELINE not in (tmp_path / "report.md").read_text()
     assert VIDEO_BASELINE not in capsys.readouterr().out
+
+
+def test_train_video_names_the_cell_it_trained(tmp_path, capsys):
+    assert _train("video", tmp_path, "--cell", "lstm", "--no-baselines") == 0
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert report["config"]["cell"] == "lstm"
+    assert not any("GRU" in key for key in report["accuracy [value, 95% low, 95% high]"])
+    capsys.readouterr()

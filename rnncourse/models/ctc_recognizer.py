@@ -76,8 +76,10 @@ class CTCConfig:
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
         for name in ("lr", "clip_norm"):
-            if not getattr(self, name) > 0:
-                raise ValueError(f"{name} must be positive, got {getattr(self, name)!r}")
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) \
+                    or not 0 < value < float("inf"):
+                raise ValueError(f"{name} must be a positive finite number, got {value!r}")
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
             raise ValueError(f"seed must be a non-negative integer, got {self.seed!r}")
 
@@ -138,7 +140,10 @@ class CTCRecognizer(nn.Module):
         if x.dim() != 3 or x.shape[2] != self.rnn.input_size:
             raise ValueError(f"inputs must have shape (B, T, D={self.rnn.input_size}), "
                              f"got {tuple(x.shape)}")
-        lengths = torch.as_tensor(lengths, dtype=torch.int64).cpu()
+        lengths = torch.as_tensor(lengths).cpu()
+        if lengths.is_floating_point() or lengths.dtype == torch.bool:
+            raise TypeError(f"lengths must be integers, got dtype {lengths.dtype}")
+        lengths = lengths.to(torch.int64)
         if lengths.shape != (x.shape[0],):
             raise ValueError(f"lengths must have shape (B,) = ({x.shape[0]},), "
                              f"got {tuple(lengths.shape)}")
@@ -153,9 +158,14 @@ class CTCRecognizer(nn.Module):
 
 def _check_data(model: CTCRecognizer, inputs, lengths, labels=None):
     X = np.asarray(inputs, dtype=np.float32)
-    L = np.asarray(lengths, dtype=np.int64)
+    L = np.asarray(lengths)
+    if L.dtype.kind not in "iu" and L.size:
+        raise TypeError(f"lengths must be integers, got dtype {L.dtype}")
+    L = L.astype(np.int64)
     if X.ndim != 3 or L.shape != (X.shape[0],):
         raise ValueError(f"inputs must have shape (N, T, D) and lengths (N,), got {X.shape} and {L.shape}")
+    if X.shape[0] == 0:
+        raise ValueError("inputs hold no lines (N = 0)")
     if labels is None:
         return X, L, None
     if len(labels) != X.shape[0]:
@@ -166,9 +176,10 @@ def _check_data(model: CTCRecognizer, inputs, lengths, labels=None):
     for i, y in enumerate(labels):
         if y.size and (y.min() < 0 or y.max() >= K):
             raise ValueError(f"labels[{i}] must lie in [0, {K}), got {y.tolist()}")
-        if len(y) > L[i]:
-            raise ValueError(f"labels[{i}] has {len(y)} labels but its input only {L[i]} steps: "
-                             "CTC needs at least one step per label")
+        needed = len(y) + int(np.sum(y[1:] == y[:-1]))  # a blank between equal neighbours
+        if needed > L[i]:
+            raise ValueError(f"labels[{i}] = {y.tolist()} needs at least {needed} steps (one per "
+                             f"label, and a blank between equal neighbours), its input has {L[i]}")
     return X, L, labels
 
 

@@ -32,17 +32,17 @@ reading :math:`l`. Then for every t,
 probability that a path is there) is
 :math:`\gamma_t(s) = \exp\big(\alpha_t(s) + \beta_t(s) - \log y_t(l'_s) - \log p\big)`.
 
-- :func:`extend_with_blanks`, :func:`ctc_alpha_step`: the pieces (the latter is an exercise
+- :func:`~rnncourse.numpy.ctc.extend_with_blanks`, :func:`~rnncourse.numpy.ctc.ctc_alpha_step`: the pieces (the latter is an exercise
   of the CTC lesson, and its body is the reference solution shown in the book);
-- :func:`ctc_alpha`, :func:`ctc_beta`: the whole lattices (T, S') of one sequence;
-- :func:`ctc_loss`: the loss of a batch, with the arguments and semantics of
+- :func:`~rnncourse.numpy.ctc.ctc_alpha`, :func:`~rnncourse.numpy.ctc.ctc_beta`: the whole lattices (T, S') of one sequence;
+- :func:`~rnncourse.numpy.ctc.ctc_loss`: the loss of a batch, with the arguments and semantics of
   ``torch.nn.functional.ctc_loss``;
-- :func:`ctc_loss_grad`: its gradient by the forward-backward recursion.
+- :func:`~rnncourse.numpy.ctc.ctc_loss_grad`: its gradient by the forward-backward recursion.
 
 Which gradient? The loss depends on each :math:`\log y_t(k)` only through the paths that
 emit k at t, so with the log-probabilities as free inputs
 :math:`\partial L / \partial \log y_t(k) = -\sum_{s:\, l'_s = k} \gamma_t(s)`; this is what
-:func:`ctc_loss_grad` returns by default, checked against central differences. PyTorch's
+:func:`~rnncourse.numpy.ctc.ctc_loss_grad` returns by default, checked against central differences. PyTorch's
 ``ctc_loss`` returns something else as the gradient of ``log_probs``:
 :math:`\exp(\log y_t(k)) - \sum_{s:\, l'_s = k} \gamma_t(s)`, which is the gradient with respect
 to the *logits* z when ``log_probs = log_softmax(z)`` (it folds the log-softmax's Jacobian in,
@@ -186,7 +186,7 @@ def _ctc_lattice_args(log_probs, target, blank=0):
 
 
 class _Batch(NamedTuple):
-    """The checked arguments of :func:`ctc_loss`, one target array per batch element."""
+    """The checked arguments of :func:`~rnncourse.numpy.ctc.ctc_loss`, one target array per batch element."""
 
     log_probs: np.ndarray  # (T, B, C) float64
     labels: list  # B arrays (S_b,) of int64
@@ -324,7 +324,7 @@ def ctc_alpha_step(log_alpha, log_probs_t, extended, blank=0):
     log_probs_t : ndarray, shape (C,)
         The network's log-probabilities at step t.
     extended : ndarray of int, shape (S',)
-        The target extended with blanks (:func:`extend_with_blanks`).
+        The target extended with blanks (:func:`~rnncourse.numpy.ctc.extend_with_blanks`).
     blank : int
         Index of the blank.
 
@@ -366,7 +366,7 @@ def ctc_alpha(log_probs, target, blank=0):
         \alpha_0(0) = \log y_0(-), \quad \alpha_0(1) = \log y_0(l_1), \quad
         \alpha_0(s) = -\infty \ (s \ge 2),
 
-    then :func:`ctc_alpha_step` for t = 1, ..., T - 1. The log-probability of the target is
+    then :func:`~rnncourse.numpy.ctc.ctc_alpha_step` for t = 1, ..., T - 1. The log-probability of the target is
     :math:`\operatorname{logsumexp}(\alpha_{T-1}(S'-1), \alpha_{T-1}(S'-2))` (the last blank or
     the last label); an empty target (S' = 1) has the all-blank path only.
 
@@ -421,7 +421,7 @@ def ctc_beta(log_probs, target, blank=0):
 
     the term s + 2 only where :math:`l'_s` is a label different from :math:`l'_{s+2}`. This is
     the alpha recursion on the reversed sequence and the reversed target (whose extension is
-    :math:`l'` reversed, with the same skip rule), so it is computed as :func:`ctc_alpha`
+    :math:`l'` reversed, with the same skip rule), so it is computed as :func:`~rnncourse.numpy.ctc.ctc_alpha`
     there, flipped back.
 
     Parameters
@@ -442,7 +442,7 @@ def ctc_beta(log_probs, target, blank=0):
     Raises
     ------
     TypeError, ValueError
-        As :func:`ctc_alpha`.
+        As :func:`~rnncourse.numpy.ctc.ctc_alpha`.
     """
     reversed_alpha = ctc_alpha(log_probs[::-1], target[::-1], blank)  # (T, S'), both reversed
     return np.ascontiguousarray(reversed_alpha[::-1, ::-1])  # (T, S')
@@ -484,7 +484,7 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
     ``torch.nn.functional.ctc_loss``.
 
     For each batch element b, with :math:`T_b` its input length and :math:`\alpha` the
-    lattice of :func:`ctc_alpha` over its first :math:`T_b` steps,
+    lattice of :func:`~rnncourse.numpy.ctc.ctc_alpha` over its first :math:`T_b` steps,
 
     .. math::
 
@@ -569,10 +569,10 @@ def _sequence_grad(log_probs, target, blank, zero_infinity):
 
 def ctc_loss_grad(log_probs, targets, input_lengths, target_lengths, blank=0,
                   reduction="mean", zero_infinity=False, *, wrt="log_probs"):
-    r"""The gradient of :func:`ctc_loss` by the forward-backward (alpha-beta) recursion.
+    r"""The gradient of :func:`~rnncourse.numpy.ctc.ctc_loss` by the forward-backward (alpha-beta) recursion.
 
     With :math:`\gamma_t(s) = \exp\big(\alpha_t(s) + \beta_t(s) - \log y_t(l'_s) - \log p\big)`
-    the occupancy of position s at step t (:func:`ctc_alpha`, :func:`ctc_beta`), and
+    the occupancy of position s at step t (:func:`~rnncourse.numpy.ctc.ctc_alpha`, :func:`~rnncourse.numpy.ctc.ctc_beta`), and
     :math:`w_b` the reduction's weight of element b (:math:`1 / (B \max(S_b, 1))` for
     ``"mean"``, 1 otherwise),
 
@@ -596,7 +596,7 @@ def ctc_loss_grad(log_probs, targets, input_lengths, target_lengths, blank=0,
     Parameters
     ----------
     log_probs, targets, input_lengths, target_lengths, blank, reduction, zero_infinity
-        As :func:`ctc_loss`. With ``"none"`` the gradient is that of the sum of the B losses:
+        As :func:`~rnncourse.numpy.ctc.ctc_loss`. With ``"none"`` the gradient is that of the sum of the B losses:
         element b's loss depends only on ``log_probs[:, b]``, so column b holds its own
         gradient.
     wrt : {"log_probs", "logits"}, keyword-only
@@ -613,7 +613,7 @@ def ctc_loss_grad(log_probs, targets, input_lengths, target_lengths, blank=0,
     Raises
     ------
     TypeError, ValueError
-        As :func:`ctc_loss`; ValueError for ``wrt`` not one of the two.
+        As :func:`~rnncourse.numpy.ctc.ctc_loss`; ValueError for ``wrt`` not one of the two.
     """
     if wrt not in ("log_probs", "logits"):
         raise ValueError(f"wrt must be 'log_probs' or 'logits', got {wrt!r}")
