@@ -170,6 +170,13 @@ def check_cell_args(cell: str, G: int, x, W_xh, W_hh, states: dict, biases: dict
     -------
     x, W_xh, W_hh, states, biases, dims
         Arrays converted to one common floating dtype; dims maps T, B, D, H to sizes.
+
+    Raises
+    ------
+    ValueError
+        On a wrong shape, and on an empty dimension that torch.nn refuses too: H = 0, D = 0
+        or T = 0 (each named in the message). B = 0 is allowed: an empty batch gives empty
+        outputs and zero weight gradients, as in torch.nn.
     """
     W_hh = as_float_array("W_hh", W_hh)
     W_xh = as_float_array("W_xh", W_xh)
@@ -178,11 +185,18 @@ def check_cell_args(cell: str, G: int, x, W_xh, W_hh, states: dict, biases: dict
     if W_hh.ndim != 2 or W_hh.shape[0] != G * W_hh.shape[1]:
         raise ValueError(f"W_hh must have shape ({rows}, H) for the {cell} (gates stacked by rows), got {W_hh.shape}")
     H = W_hh.shape[1]
+    if H == 0:  # as torch.nn, which refuses hidden_size=0
+        raise ValueError(f"the hidden size H must be at least 1, got H=0: W_hh has shape {W_hh.shape} "
+                         f"(hidden_size=0 is refused, as torch.nn.{cell} does)")
     dims = {"H": H, "GH": G * H}
     check_shape("W_xh", W_xh, ("GH", "D"), dims, note=f"({rows}, D) with H={H} from W_hh")
+    if dims["D"] == 0:  # as torch.nn, which refuses input_size=0
+        raise ValueError(f"the input size D must be at least 1, got D=0: W_xh has shape {W_xh.shape} and "
+                         f"x has shape {x.shape} (input_size=0 is refused, as torch.nn.{cell} does)")
     check_shape("x", x, x_spec, dims, note=f"(D={dims['D']} from W_xh)")
-    if dims.get("T") == 0:
-        raise ValueError(f"x must have at least one time step, got shape {x.shape}")
+    if dims.get("T") == 0:  # torch.nn: "Expected sequence length to be larger than 0"
+        raise ValueError(f"x must have at least one time step (T >= 1), got T=0: x has shape {x.shape} "
+                         f"{_fmt(x_spec, {})}")
     arrays = [x, W_xh, W_hh]
     out_states = {}
     for name, s in states.items():

@@ -16,6 +16,11 @@ For layer ``k`` (``_reverse`` for the backward direction):
 * ``bias_ih_l{k}``, ``bias_hh_l{k}``: (G*H,), present when ``bias=True``.
 
 Gates: G = 1 (RNN), 4 (LSTM: i, f, g, o), 3 (GRU: r, z, n).
+
+Empty dimensions follow torch.nn: an empty batch (B = 0) runs forward and backward, giving
+empty outputs and states and zero parameter gradients; an empty sequence (T = 0) and
+``input_size``, ``hidden_size`` or ``num_layers`` of 0 are refused with a ValueError naming
+them.
 """
 
 from __future__ import annotations
@@ -138,11 +143,16 @@ class _RecurrentLayer:
     def _check_x(self, x):
         x = as_float_array("x", x, self.dtype)
         D = self.input_size
-        if x.ndim == 2 and x.shape[1] == D:  # unbatched (T, D), as torch.nn accepts
-            return x[:, None, :], True
-        axes = "(B, T, {})" if self.batch_first else "(T, B, {})"
-        if x.ndim != 3 or x.shape[2] != D:
+        unbatched = x.ndim == 2 and x.shape[1] == D  # unbatched (T, D), as torch.nn accepts
+        axes = "(T, {})" if unbatched else "(B, T, {})" if self.batch_first else "(T, B, {})"
+        if not unbatched and (x.ndim != 3 or x.shape[2] != D):
             raise ValueError(f"x must have shape {axes.format(D)} (input_size={D}), got {x.shape}")
+        if x.shape[1 if self.batch_first and not unbatched else 0] == 0:  # B = 0 is fine, T = 0 is not
+            raise ValueError(f"x must have at least one time step (T >= 1), got T=0: x has shape {x.shape} "
+                             f"{axes.format('D')} (torch.nn.{self._name} refuses it too: 'Expected sequence "
+                             "length to be larger than 0')")
+        if unbatched:
+            return x[:, None, :], True
         if self.batch_first:
             x = x.transpose(1, 0, 2)  # (T, B, D)
         return x, False

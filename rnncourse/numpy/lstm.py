@@ -290,7 +290,7 @@ def lstm_backward(dh, cache, dh_n=None, dc_n=None):
     dA = A  # dL/da_t overwrites the activations a_t, step by step (blocks o, i, f, g)
     cache["A"] = None  # consumed: a second backward would read gradients as activations
     dh_t, dc, dc_prev = np.empty((B, H), dt), np.empty((B, H), dt), np.empty((B, H), dt)
-    K = max(1, min(T, 65536 // (B * H)))  # steps per block: a block of A stays in the cache
+    K = max(1, min(T, 65536 // max(1, B * H)))  # steps per block: a block of A stays in the cache; B may be 0
     Q, F = np.empty((K, B, H), dt), np.empty((K, B, H), dt)
     for t1 in range(T, 0, -K):
         t0 = max(0, t1 - K)

@@ -14,6 +14,11 @@ Shapes: x (B, D), h (B, H); weights in PyTorch's layout, ``W_ih`` (G*H, D), ``W_
 (G*H, H), biases (G*H,), with G = 1 (RNN), 4 (LSTM, gates i, f, g, o) or 3 (GRU, gates
 r, z, n). The batched code is the column-vector maths with rows as examples:
 :math:`W x` becomes ``x @ W.T``.
+
+Empty dimensions follow torch.nn's layers: an empty batch (B = 0) works (empty outputs, zero
+parameter gradients); a hidden size of 0 (in a step function) and ``input_size`` or
+``hidden_size`` of 0 (in a cell) are refused with a ValueError naming them. (torch.nn's
+cells accept sizes of 0; its layers refuse them, and so do these cells.)
 """
 
 from __future__ import annotations
@@ -68,6 +73,7 @@ def rnn_step(gx: Tensor, h_prev: Tensor, W_hh: Tensor, b_hh: Tensor | None = Non
     Tensor
         :math:`h_t`, shape (B, H).
     """
+    _check_hidden("rnn_step", h_prev, W_hh)
     a = torch.addmm(gx, h_prev, W_hh.t())  # (B, H) = gx + h_prev @ W_hh.T
     if b_hh is not None:
         a = a + b_hh
@@ -103,6 +109,7 @@ def lstm_step(gx: Tensor, h_prev: Tensor, c_prev: Tensor, W_hh: Tensor,
     tuple of Tensor
         :math:`(h_t, c_t)`, shape (B, H) each.
     """
+    _check_hidden("lstm_step", h_prev, W_hh)
     a = torch.addmm(gx, h_prev, W_hh.t())  # (B, 4H)
     if b_hh is not None:
         a = a + b_hh
@@ -152,6 +159,7 @@ def gru_step(gx: Tensor, h_prev: Tensor, W_hh: Tensor, b_hh: Tensor | None = Non
     Tensor
         :math:`h_t`, shape (B, H).
     """
+    _check_hidden("gru_step", h_prev, W_hh)
     H = h_prev.shape[-1]
     x_r, x_z, x_n = gx.chunk(3, dim=1)  # 3 x (B, H)
     if reset_after:
@@ -198,6 +206,17 @@ def init_uniform_(params, hidden_size: int, generator: torch.Generator | None = 
             p.copy_(draw.uniform_(-bound, bound, generator=generator))
 
 
+def _check_hidden(fn: str, h_prev: Tensor, W_hh: Tensor) -> None:
+    """Refuse H = 0 in a step function (torch.nn refuses hidden_size=0 in its layers).
+
+    Only W_hh is looked at (this runs at every step): an h_prev of another width fails in the
+    product with W_hh anyway.
+    """
+    if W_hh.shape[-1] == 0:
+        raise ValueError(f"{fn}: the hidden size H must be at least 1, got h_prev of shape "
+                         f"{tuple(h_prev.shape)} and W_hh of shape {tuple(W_hh.shape)}")
+
+
 def _check_size(name: str, value, minimum: int = 1) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         what = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
@@ -210,8 +229,13 @@ def _check_tensor_like(name: str, t: Tensor, ref: Tensor) -> None:
     if not isinstance(t, Tensor):
         raise TypeError(f"{name} must be a torch.Tensor, got {type(t).__name__}")
     if t.dtype != ref.dtype:
-        raise TypeError(f"{name} has dtype {t.dtype} but the module's parameters are {ref.dtype}; "
-                        f"convert one of them (e.g. module.to({t.dtype}) or x.to({ref.dtype}))")
+        var = name.split()[-1].strip("()")  # "input", or "h_0" for "hx (h_0)"
+        hint = f"convert the {'input' if var == 'input' else 'state'}: {var}.to({ref.dtype})"
+        if ref.dtype == torch.float32:
+            hint += f" or {var}.float()"
+        if t.dtype.is_floating_point:  # a module can take another floating dtype, not an integer one
+            hint += f", or convert the module: module.to({t.dtype})"
+        raise TypeError(f"{name} has dtype {t.dtype} but the module's parameters are {ref.dtype}; {hint}")
     if t.device != ref.device:
         raise ValueError(f"{name} is on {t.device} but the module's parameters are on {ref.device}; "
                          f"move one of them (e.g. x.to({str(ref.device)!r}))")

@@ -58,8 +58,17 @@ def recurrent_loop(step: Callable[[Tensor, State], State], gx: Tensor, state: St
         :math:`h_t` for every step, shape (T, B, H).
     state : tuple of Tensor
         The state after the last real step of each sequence, (B, H) each.
+
+    Raises
+    ------
+    RuntimeError
+        If T = 0, as torch.nn's layers ("Expected sequence length to be larger than 0").
+        B = 0 is fine: the outputs are empty.
     """
     T = gx.shape[0]
+    if T == 0:  # torch.stack would fail on the empty list of outputs
+        raise RuntimeError(f"recurrent_loop: expected sequence length T to be larger than 0 (at least one "
+                           f"time step), got T = 0: gx has shape {tuple(gx.shape)} (T, B, G*H)")
     gx_steps = gx.unbind(0)  # T x (B, G*H); one unbind, so autograd gathers the grads once
     outputs = [None] * T
     for t in (range(T - 1, -1, -1) if reverse else range(T)):
@@ -160,6 +169,10 @@ class _RNNBase(nn.Module):
         if x.shape[-1] != self.input_size:
             raise ValueError(f"{name}: input.size(-1) must equal input_size={self.input_size}, "
                              f"got input of shape {tuple(x.shape)}")
+        if x.shape[1 if self.batch_first and x.dim() == 3 else 0] == 0:  # B = 0 is fine, T = 0 is not
+            layout = layout if x.dim() == 3 else "(T, D)"
+            raise RuntimeError(f"{name}: expected sequence length T to be larger than 0 (at least one time "
+                               f"step), got T = 0 in input of shape {tuple(x.shape)} {layout}")
 
     def _initial_state(self, hx, B: int, unbatched: bool, ref: Tensor) -> State:
         """Check ``hx`` and return it as a tuple of (L*dirs, B, H) tensors (zeros if None)."""
@@ -188,6 +201,9 @@ class _RNNBase(nn.Module):
         packed = isinstance(input, PackedSequence)
         if packed:
             _check_tensor_like("input", input.data, self.weight_ih_l0)
+            if input.batch_sizes.numel() == 0:  # only a hand-built one: torch's packing refuses empty input
+                raise RuntimeError(f"{type(self).__name__}: expected sequence length T to be larger than 0 "
+                                   "(at least one time step), got a PackedSequence with T = 0 (empty batch_sizes)")
             x, lengths = pad_packed_sequence(input)  # (T, B, D), lengths (B,) in the original order
             self._check_input(x)
             unbatched = False
@@ -255,6 +271,9 @@ _SHAPES_DOC = """
     - ``output``: (T, B, dirs*H), the top layer's :math:`h_t` (both directions concatenated).
     - states: (L*dirs, B, H), layer-major then direction (forward first); unbatched
       (L*dirs, H). ``batch_first`` does not apply to them.
+    - empty dimensions, as torch.nn: B = 0 runs forward and backward (empty outputs and
+      states, zero parameter gradients); T = 0 is a RuntimeError, and ``input_size``,
+      ``hidden_size`` or ``num_layers`` of 0 a ValueError, each naming the dimension.
     - parameters of layer k: ``weight_ih_l{k}`` (G*H, D_k) with D_0 = D and D_k = dirs*H
       after, ``weight_hh_l{k}`` (G*H, H), ``bias_ih_l{k}`` and ``bias_hh_l{k}`` (G*H,), and
       the same with the suffix ``_reverse`` for the backward direction.
