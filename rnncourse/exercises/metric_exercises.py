@@ -20,18 +20,19 @@ from .core import Case, Exercise, Fault
 
 # ----------------------------------------------------------------------------- masked perplexity
 def _masked_perplexity(f, losses, mask):
-    m = np.asarray(mask, dtype=float)                              # (T, B): 1.0 on real tokens
+    real = np.asarray(mask, dtype=bool)                            # (T, B): True on real tokens
     per_token = np.exp(losses) if "exp_before_mean" in f else losses
+    kept = np.where(real, per_token, 0.0)                          # padding, whatever it holds, is 0
     if "padding_not_masked" in f:
         mean = per_token.mean()                                    # over all T*B positions
     elif "mean_of_sequence_means" in f:
-        mean = ((m * per_token).sum(axis=0) / m.sum(axis=0)).mean()  # (B,) means, then their mean
+        mean = (kept.sum(axis=0) / real.sum(axis=0)).mean()        # (B,) means, then their mean
     elif "divided_by_T_times_B" in f:
-        mean = (m * per_token).sum() / m.size
+        mean = kept.sum() / real.size
     elif "summed_not_averaged" in f:
-        mean = (m * per_token).sum()
+        mean = kept.sum()
     else:
-        mean = (m * per_token).sum() / m.sum()
+        mean = kept.sum() / real.sum()
     if "no_exp" in f or "exp_before_mean" in f:
         return float(mean)
     if "base_2" in f:

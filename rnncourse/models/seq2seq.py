@@ -587,10 +587,11 @@ def teacher_forced_accuracy(model: Seq2Seq, src, src_lengths, tgt) -> np.ndarray
     none). The argmax never picks PAD or BOS, as in decoding.
     """
     logits, tgt = _teacher_forced(model, src, src_lengths, tgt)
-    correct = (model._banned(logits).argmax(dim=2) == tgt).double()   # (T, B)
-    real = (tgt != PAD).double()
+    correct = model._banned(logits).argmax(dim=2) == tgt            # (T, B)
+    real = tgt != PAD                                                 # (T, B)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return ((correct * real).sum(1) / real.sum(1)).cpu().numpy()   # (T,)
+        hits = (correct & real).sum(1).double()                       # (T,)
+        return (hits / real.sum(1)).cpu().numpy()                     # (T,)
 
 
 def free_running_accuracy(model: Seq2Seq, src, src_lengths, tgt) -> np.ndarray:

@@ -263,7 +263,8 @@ def gru_forward(x, h0, W_xh, W_hh, b_xh, b_hh, reset_after=True, lengths=None):
     h = hs[1:]  # (T, B, H)
     h_n = last_step(h, lengths).copy()  # (B, H)
     if lengths is not None:
-        h = h * (np.arange(T)[:, None] < lengths)[:, :, None]
+        real = (np.arange(T)[:, None] < lengths)[:, :, None]  # (T, B, 1)
+        h = np.where(real, h, 0.0)  # zeros on padding (select, never multiply)
     cache = {"x": x, "hs": hs, "A": A, "W_xh": W_xh, "W_hh": W_hh, "reset_after": reset_after,
              "has_bxh": b_xh is not None, "has_bhh": b_hh is not None, "lengths": lengths, **extra,
              "b_xh": None if b_xh is None else b_xh.copy(), "b_hh": None if b_hh is None else b_hh.copy()}

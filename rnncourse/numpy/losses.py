@@ -51,6 +51,8 @@ def softmax(z, axis=-1):
 
 
 def _check_mask(mask, shape, what):
+    """``mask`` as a bool array of ``shape`` (None stays None). A mask selects, it never weighs:
+    0/1 numbers are accepted, other numbers refused."""
     if mask is None:
         return None
     m = np.asarray(mask)
@@ -58,7 +60,9 @@ def _check_mask(mask, shape, what):
         raise TypeError(f"mask must be boolean or 0/1 numbers, got dtype {m.dtype}")
     if m.shape != tuple(shape):
         raise ValueError(f"mask must have shape {tuple(shape)} ({what}), got {m.shape}")
-    return m
+    if m.dtype.kind != "b" and not np.isin(m, (0, 1)).all():
+        raise ValueError("mask must hold only True/False or 0/1 (True on the positions that count)")
+    return m.astype(bool, copy=False)
 
 
 def softmax_cross_entropy(logits, targets, mask=None):
@@ -80,8 +84,9 @@ def softmax_cross_entropy(logits, targets, mask=None):
         Unnormalised scores z.
     targets : array-like of int, shape (T, B) (the leading shape of logits)
         Classes y in [0, V).
-    mask : array-like of bool, shape (T, B), or None
-        True (1) on the positions that count.
+    mask : array-like of bool (or 0/1), shape (T, B), or None
+        True (1) on the positions that count. Whatever the logits hold at masked positions
+        (even -inf or NaN) changes neither the loss nor the gradient, which is zero there.
 
     Returns
     -------
@@ -101,17 +106,24 @@ def softmax_cross_entropy(logits, targets, mask=None):
                          f"got {y.shape}")
     if y.size and (y.min() < 0 or y.max() >= V):
         raise ValueError(f"targets must be in [0, {V}) (V={V}), got min {y.min()} and max {y.max()}")
-    m = _check_mask(mask, y.shape, "like targets")
+    m = _check_mask(mask, y.shape, "like targets")  # bool, or None
+    if m is not None:
+        # Select, never multiply: 0 * inf and 0 * NaN are NaN. Masked rows (e.g. padding with
+        # logits -inf or NaN) are replaced by zeros before the softmax, and left out below.
+        z = np.where(m[..., None], z, 0.0)
     logp = log_softmax(z, axis=-1)  # (..., V)
     nll = -np.take_along_axis(logp, y[..., None], axis=-1)[..., 0]  # (...)
-    w = np.ones(y.shape, z.dtype) if m is None else m.astype(z.dtype)  # (...)
-    N = float(w.sum())
+    N = float(y.size if m is None else np.count_nonzero(m))
     if N == 0.0:
         return 0.0, np.zeros_like(z)
-    loss = float((w * nll).sum() / N)
+    if m is not None:
+        nll = np.where(m, nll, 0.0)
+    loss = float(nll.sum() / N)
     dz = np.exp(logp)  # softmax (..., V)
     np.put_along_axis(dz, y[..., None], np.take_along_axis(dz, y[..., None], axis=-1) - 1.0, axis=-1)
-    dz *= (w / N)[..., None]
+    dz /= N
+    if m is not None:
+        dz[~m] = 0.0  # no gradient at masked positions
     return loss, dz
 
 
@@ -130,9 +142,11 @@ def mse_loss(pred, target, mask=None):
     ----------
     pred : array-like, any shape
     target : array-like, same shape as pred
-    mask : array-like of bool, or None
+    mask : array-like of bool (or 0/1), or None
         Shape ``pred.shape[:k]`` for some k (e.g. (T, B) for pred (T, B, K)): masks whole
-        positions; N counts the unmasked elements.
+        positions; N counts the unmasked elements. Whatever ``pred`` and ``target`` hold at
+        masked positions (even inf or NaN) changes neither the loss nor the gradient, which is
+        zero there.
 
     Returns
     -------
@@ -144,7 +158,6 @@ def mse_loss(pred, target, mask=None):
     if p.shape != t.shape:
         raise ValueError(f"target must have the shape of pred {p.shape}, got {t.shape}")
     if mask is None:
-        w = None
         N = float(p.size)
     else:
         m = np.asarray(mask)
@@ -152,9 +165,11 @@ def mse_loss(pred, target, mask=None):
             raise ValueError(f"mask must have a leading part of pred's shape {p.shape} (e.g. {p.shape[:2]}), "
                              f"got {m.shape}")
         m = _check_mask(m, m.shape, "")
-        w = m.astype(p.dtype).reshape(m.shape + (1,) * (p.ndim - m.ndim))
-        N = float(m.astype(p.dtype).sum()) * float(np.prod(p.shape[m.ndim :]))
+        keep = m.reshape(m.shape + (1,) * (p.ndim - m.ndim))  # broadcasts over the trailing axes
+        # Select, never multiply (0 * inf and 0 * NaN are NaN): masked entries become 0 - 0.
+        p, t = np.where(keep, p, 0.0), np.where(keep, t, 0.0)
+        N = float(np.count_nonzero(m)) * float(np.prod(p.shape[m.ndim :]))
     if N == 0.0:
         return 0.0, np.zeros_like(p)
-    diff = p - t if w is None else (p - t) * w
+    diff = p - t
     return float((diff * diff).sum() / N), (2.0 / N) * diff

@@ -234,7 +234,8 @@ def lstm_forward(x, h0, c0, W_xh, W_hh, b_h, lengths=None):
     h_n = last_step(h, lengths).copy()  # (B, H)
     c_n = last_step(cs[1:], lengths).copy()  # (B, H)
     if lengths is not None:
-        h = h * (np.arange(T)[:, None] < lengths)[:, :, None]
+        real = (np.arange(T)[:, None] < lengths)[:, :, None]  # (T, B, 1)
+        h = np.where(real, h, 0.0)  # zeros on padding (select, never multiply)
     cache = {"x": x, "hs": hs, "cs": cs, "A": A, "tanh_c": tanh_c, "IG": IG, "FC": FC, "Wx": Wx, "Wh": Wh,
              "has_bias": b["b_h"] is not None, "lengths": lengths,
              "b_h": None if b["b_h"] is None else b["b_h"].copy()}

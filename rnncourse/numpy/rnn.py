@@ -186,7 +186,8 @@ def rnn_forward(x, h0, W_xh, W_hh, b_h, nonlinearity="tanh", lengths=None):
     h = hs[1:]  # (T, B, H)
     h_n = last_step(h, lengths).copy()  # (B, H)
     if lengths is not None:
-        h = h * (np.arange(T)[:, None] < lengths)[:, :, None]  # zeros on padding
+        real = (np.arange(T)[:, None] < lengths)[:, :, None]  # (T, B, 1)
+        h = np.where(real, h, 0.0)  # zeros on padding (select, never multiply)
     cache = {"x": x, "hs": hs, "W_xh": W_xh, "W_hh": W_hh, "has_bias": b_h is not None,
              "nonlinearity": nonlinearity, "lengths": lengths}
     return h, h_n, cache

@@ -106,7 +106,8 @@ def _prepare_dh(dh, dh_n, lengths, T, B, H, dtype, copy=True):
         out = dh
     if lengths is None:
         return out, (np.zeros((B, H), dtype) if dh_n is None else dh_n.copy())
-    out *= (np.arange(T)[:, None] < lengths)[:, :, None]  # no gradient into padded outputs
+    # No gradient into padded outputs: set to 0, not multiplied by a mask (0 * NaN is NaN).
+    out[np.arange(T)[:, None] >= lengths] = 0.0  # (T, B) selects whole (H,) rows
     if dh_n is not None:
         out[lengths - 1, np.arange(B)] += dh_n
     return out, np.zeros((B, H), dtype)

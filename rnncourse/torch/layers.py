@@ -77,7 +77,7 @@ def recurrent_loop(step: Callable[[Tensor, State], State], gx: Tensor, state: St
             outputs[t] = new_state[0]
         else:
             m = mask[t]  # (B, 1)
-            outputs[t] = new_state[0] * m  # (B, H), zero on padding
+            outputs[t] = torch.where(m, new_state[0], 0.0)  # (B, H), zero on padding
             new_state = tuple(torch.where(m, new, old) for new, old in zip(new_state, state))
         state = new_state
     return torch.stack(outputs), state  # (T, B, H)
