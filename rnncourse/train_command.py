@@ -8,6 +8,7 @@ Usage::
     rnncourse train dates [--full] [--no-attention] [--steps N] ...
     rnncourse train forecast [--series sunspots|co2|weather|stocks:IBM] [--seeds N] [--full] ...
     rnncourse train handwriting|video [--full] [--steps N] ...
+    rnncourse train chorales [--full] [--cell rnn|gru|lstm] [--steps N] ...
 
 A run writes into ``--out`` (default ``runs/TASK`` or ``runs/TASK-full``); charlm writes
 ``checkpoint.pt`` after every evaluation, from which the same command resumes (``--steps`` may raise the
@@ -37,9 +38,11 @@ def add_parser(sub) -> argparse.ArgumentParser:
                        description=__doc__.split("\n\n")[0])
     p.add_argument("task", choices=sorted(TASKS),
                    help="what to train: charlm (lesson 9); sentiment, speakers, dna (lesson 10); "
-                        "dates (lesson 11); forecast (lesson 12); handwriting, video (lesson 13)")
+                        "dates (lesson 11); forecast (lesson 12); handwriting, video (lesson 13); "
+                        "chorales (lesson 14)")
     p.add_argument("--full", action="store_true", help="the bigger configuration (more units and steps)")
-    p.add_argument("--cell", choices=("lstm", "gru"), help="the recurrent cell (default: the configuration's)")
+    p.add_argument("--cell", choices=("lstm", "gru", "rnn"),
+                   help="the recurrent cell (default: the configuration's; rnn, a tanh RNN, for chorales)")
     p.add_argument("--steps", type=int, help="total optimiser steps (default: the configuration's)")
     p.add_argument("--device", help="cpu, cuda, cuda:1, ... (default: CUDA when available)")
     p.add_argument("--out", help="output folder (default: runs/TASK or runs/TASK-full)")
@@ -433,7 +436,7 @@ def _forecast(args) -> int:
 
 #: Lines and clips of lesson 13: training lines of 3 to 6 digits, long test lines of 10 to 12.
 HANDWRITING_SETTINGS = {"n_train": 3000, "n_test": 1000, "n_long": 300, "digits": (3, 6),
-                        "long_digits": (10, 12)}
+                        "long_digits": (10, 12), "max_gap": 2, "crop": True}
 
 
 def _write_report(out: Path, report: dict, title: str, header: str, rows: list[str]) -> None:
@@ -464,11 +467,13 @@ def _handwriting(args) -> int:
     out.mkdir(parents=True, exist_ok=True)
     s = HANDWRITING_SETTINGS
     split = load_digit_split()
-    train = make_digit_lines(split.train_images, split.train_labels, s["n_train"], *s["digits"], seed=1)
+    style = {"max_gap": s["max_gap"], "crop": s["crop"]}
+    train = make_digit_lines(split.train_images, split.train_labels, s["n_train"], *s["digits"], seed=1,
+                             **style)
     tests = {"test": make_digit_lines(split.test_images, split.test_labels, s["n_test"], *s["digits"],
-                                      seed=2),
+                                      seed=2, **style),
              "test_long": make_digit_lines(split.test_images, split.test_labels, s["n_long"],
-                                           *s["long_digits"], seed=3)}
+                                           *s["long_digits"], seed=3, **style)}
     X, L = pad_lines(train)
     model = CTCRecognizer(X.shape[2], 10, config=config, device=device)
     show = (sys.stderr.isatty() and not os.environ.get("CI")) if args.progress is None else args.progress
@@ -550,6 +555,52 @@ def _video(args) -> int:
     return 0
 
 
+def _chorales(args) -> int:
+    """Lesson 14: next-frame models of Bach's chorales (tanh RNN, GRU, LSTM) against two
+    counting baselines, scored by the negative log-likelihood per step of held-out chorales."""
+    import torch
+
+    import rnncourse
+    from rnncourse.baselines import IndependentBernoulli, RepeatPreviousFrame
+    from rnncourse.datasets.chorales import load_chorales
+    from rnncourse.models.music import BOOK_CONFIGS, FULL_CONFIGS, NextFrameModel, fit_music, nll_per_step
+
+    configs = FULL_CONFIGS if args.full else BOOK_CONFIGS
+    cells = [args.cell] if args.cell else list(configs)
+    if args.cell and args.cell not in configs:
+        raise ValueError(f"--cell {args.cell}: chorales trains one of {sorted(configs)}")
+    out = Path(args.out or ("runs/chorales" + ("-full" if args.full else "")))
+    out.mkdir(parents=True, exist_ok=True)
+    data = load_chorales()
+    train, valid, test = data.part("train"), data.part("valid"), data.part("test")
+    show = (sys.stderr.isatty() and not os.environ.get("CI")) if args.progress is None else args.progress
+    results, seconds, device, config = {}, 0.0, None, None
+    if not args.no_baselines:
+        for baseline in (IndependentBernoulli(), RepeatPreviousFrame()):
+            baseline.fit(train)
+            results[type(baseline).__name__] = [baseline.nll_per_step(valid), baseline.nll_per_step(test)]
+    for cell in cells:
+        args_cell = argparse.Namespace(**{**vars(args), "cell": None})
+        config, device = _setup(args_cell, configs[cell])
+        model = NextFrameModel(data.n_pitches, config=config, device=device)
+        start = time.perf_counter()
+        fit_music(model, train, progress=show)
+        seconds += time.perf_counter() - start
+        results[f"{cell.upper() if cell != 'rnn' else 'tanh RNN'}-{config.hidden_size}"] = [
+            nll_per_step(model, valid), nll_per_step(model, test)]
+    for k, (v, t) in results.items():
+        print(f"{k}: NLL per step {v:.3f} (valid), {t:.3f} (test) nats")
+    report = {"task": "chorales", "rnncourse": rnncourse.__version__, "torch": torch.__version__,
+              "date": datetime.date.today().isoformat(), "device": _describe(device),
+              "config": config.__dict__.copy(), "cells": cells, "train_seconds": round(seconds, 1),
+              "pieces [train, valid, test]": [len(train), len(valid), len(test)],
+              "step (quarter lengths)": data.step,
+              "NLL per step, nats [valid, test]": results}
+    rows = [f"| {k} | {v:.3f} | {t:.3f} |" for k, (v, t) in results.items()]
+    _write_report(out, report, "chorales", "| model | NLL per step, valid | NLL per step, test |", rows)
+    return 0
+
+
 #: Task name -> function(args) -> exit status.
 TASKS = {"charlm": _charlm,
          "sentiment": lambda args: _classification(args, "sentiment"),
@@ -558,4 +609,5 @@ TASKS = {"charlm": _charlm,
          "dates": _dates,
          "forecast": _forecast,
          "handwriting": _handwriting,
-         "video": _video}
+         "video": _video,
+         "chorales": _chorales}

@@ -323,13 +323,16 @@ def load_digit_split(test_size: float = 0.25, seed: int = 0) -> DigitSplit:
 # -- lines of digits ------------------------------------------------------------------------------
 
 def make_digit_lines(images, labels, n_lines: int, min_digits: int = 3, max_digits: int = 6,
-                     max_gap: int = 3, seed=0) -> DigitLines:
+                     max_gap: int = 3, seed=0, crop: bool = False) -> DigitLines:
     """Lines of ``min_digits`` to ``max_digits`` random digit images side by side, for CTC.
 
     See the module docstring. Per line: the digit count uniform in [min_digits, max_digits];
     each digit an image drawn uniformly with replacement from ``images``; a blank margin of 0 to
     ``max_gap`` columns at each end and a blank gap of 0 to ``max_gap`` columns between two
-    digits, each uniform. The images are copied unchanged.
+    digits, each uniform. The images are copied unchanged, or with ``crop=True`` cut to their
+    inked columns first (the first to the last column holding ink), so that a gap of 0 makes
+    two digits touch, as letters do in joined-up handwriting. The random draws do not depend on
+    ``crop``: the same seed gives the same digits and gaps either way.
 
     Parameters
     ----------
@@ -342,6 +345,8 @@ def make_digit_lines(images, labels, n_lines: int, min_digits: int = 3, max_digi
     min_digits, max_digits : int, 1 <= min_digits <= max_digits
     max_gap : int >= 0
     seed : int >= 0 or numpy.random.SeedSequence
+    crop : bool
+        Cut each digit to its inked columns before gluing (a blank image is kept whole).
 
     Returns
     -------
@@ -358,6 +363,8 @@ def make_digit_lines(images, labels, n_lines: int, min_digits: int = 3, max_digi
                          f"max_digits={max_digits}")
     max_gap = _check_int("max_gap", max_gap, 0)
     seed = _check_seed(seed)
+    if not isinstance(crop, (bool, np.bool_)):
+        raise TypeError(f"crop must be True or False, got {crop!r}")
 
     rng = np.random.default_rng(seed)
     n, h, w = images.shape
@@ -370,17 +377,25 @@ def make_digit_lines(images, labels, n_lines: int, min_digits: int = 3, max_digi
     for i, k in enumerate(counts.tolist()):
         src = chosen[d0:d0 + k]                                              # (k,)
         gap = blanks[d0 + i:d0 + i + k + 1]                                  # (k + 1,) margins and gaps
-        starts = np.cumsum(gap[:k]) + w * np.arange(k)                       # (k,)
-        width = int(gap.sum()) + w * k
+        digits = [_ink(images[j]) if crop else images[j] for j in src]       # k x (h, w_j)
+        widths = np.array([d.shape[1] for d in digits], dtype=np.int64)      # (k,)
+        starts = np.cumsum(gap[:k]) + np.concatenate([[0], np.cumsum(widths)[:-1]])  # (k,)
+        width = int(gap.sum() + widths.sum())
         line = np.zeros((h, width), dtype=np.float32)                        # (h, W_i)
         for j in range(k):
-            line[:, starts[j]:starts[j] + w] = images[src[j]]
+            line[:, starts[j]:starts[j] + widths[j]] = digits[j]
         lines.append(line)
         line_labels.append(labels[src].astype(np.int64))
-        spans.append(np.stack([starts, starts + w], axis=1).astype(np.int64))  # (k, 2)
+        spans.append(np.stack([starts, starts + widths], axis=1).astype(np.int64))  # (k, 2)
         sources.append(src.astype(np.int64))
         d0 += k
     return DigitLines(images=lines, labels=line_labels, spans=spans, source_index=sources, seed=seed)
+
+
+def _ink(image: np.ndarray) -> np.ndarray:
+    """The image cut to its inked columns, first to last (a blank image whole)."""
+    inked = np.flatnonzero((image > 0).any(axis=0))                          # columns with ink
+    return image if inked.size == 0 else image[:, inked[0]:inked[-1] + 1]
 
 
 def pad_lines(images) -> tuple[np.ndarray, np.ndarray]:
