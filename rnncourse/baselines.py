@@ -32,6 +32,11 @@ replaces: :func:`segment_columns` cuts a line at its empty columns, and
 :func:`segment_and_classify` reads each piece with a per-image classifier. It fails exactly
 where the pieces are not one character each: touching or broken characters.
 
+For music as piano rolls (lesson 14), two next-frame models that count:
+:class:`IndependentBernoulli` (each pitch sounds with its training frequency, whatever came
+before) and :class:`RepeatPreviousFrame` (each pitch keeps or changes its state with the
+probabilities of the training part: a note that sounds is likely to go on sounding).
+
 For forecasting (lesson 12), :func:`persistence_forecast` (the random walk's forecast),
 :func:`seasonal_naive_forecast` (the value one season before), and an autoregression fitted by
 statsmodels, :func:`fit_ar` and :func:`ar_forecast` (statsmodels is imported only when one is
@@ -50,7 +55,7 @@ import numpy as np
 __all__ = ["NGramLM", "compressed_bits", "compressor_bits_per_char", "COMPRESSORS", "word_counts",
            "kmer_counts", "mean_frame", "fit_logistic_regression", "majority_class",
            "numeric_date_rule", "segment_columns", "centre_piece", "fit_piece_classifier",
-           "segment_and_classify",
+           "segment_and_classify", "IndependentBernoulli", "RepeatPreviousFrame",
            "persistence_forecast", "seasonal_naive_forecast", "fit_ar", "ar_forecast"]
 
 _INT64_MAX = np.iinfo(np.int64).max
@@ -553,6 +558,100 @@ def centre_piece(piece, width: int) -> np.ndarray:
     left = (width - piece.shape[1]) // 2
     canvas[:, left:left + piece.shape[1]] = piece
     return canvas
+
+
+def _binary_rolls(rolls, name: str = "rolls", n_pitches: int | None = None) -> list[np.ndarray]:
+    rolls = [np.asarray(r, dtype=np.float64) for r in rolls]
+    if not rolls:
+        raise ValueError(f"{name} holds no pieces")
+    P = rolls[0].shape[-1] if n_pitches is None else n_pitches
+    for i, r in enumerate(rolls):
+        if r.ndim != 2 or r.shape[1] != P or len(r) == 0:
+            raise ValueError(f"{name}[{i}] must be a piano roll (T, P={P}) with T >= 1, got {r.shape}")
+        if not np.isin(r, (0.0, 1.0)).all():
+            raise ValueError(f"{name}[{i}] must hold only 0 and 1")
+    return rolls
+
+
+def _logit(p: np.ndarray) -> np.ndarray:
+    return np.log(p) - np.log1p(-p)
+
+
+class _FrameBaseline:
+    """What both next-frame baselines share: scoring whole pieces."""
+
+    n_pitches: int
+
+    def logits(self, roll) -> np.ndarray:  # pragma: no cover - defined by each baseline
+        raise NotImplementedError
+
+    def nll_per_step(self, rolls) -> float:
+        """Negative log-likelihood per time step (nats) over whole pieces: the total over all
+        frames (each predicted from the frames before it, the first from silence) divided by
+        the number of frames, as ``rnncourse.models.music.nll_per_step``."""
+        from rnncourse.metrics import bernoulli_nll
+
+        rolls = _binary_rolls(rolls, n_pitches=self.n_pitches)
+        total = sum(bernoulli_nll(self.logits(r), r) * len(r) for r in rolls)
+        return float(total / sum(len(r) for r in rolls))
+
+
+class IndependentBernoulli(_FrameBaseline):
+    r"""Each pitch sounds with its frequency in the training frames, independently of the past:
+    :math:`p(x_{t,p} = 1) = (n_p + 1) / (N + 2)` (add-one smoothing: no pitch gets
+    probability 0 or 1), with :math:`n_p` the training frames in which pitch p sounds out of N.
+
+    ``fit(rolls)`` returns the fitted baseline; ``probs`` (P,); ``logits(roll)`` (T, P);
+    ``nll_per_step(rolls)`` in nats.
+    """
+
+    def fit(self, rolls) -> "IndependentBernoulli":
+        frames = np.concatenate(_binary_rolls(rolls))              # (N, P)
+        self.n_pitches = frames.shape[1]
+        self.probs = (frames.sum(axis=0) + 1.0) / (len(frames) + 2.0)  # (P,)
+        return self
+
+    def logits(self, roll) -> np.ndarray:
+        """The same logits at every step of ``roll`` (T, P)."""
+        roll = _binary_rolls([roll], "roll", self.n_pitches)[0]
+        return np.broadcast_to(_logit(self.probs), roll.shape).copy()  # (T, P)
+
+
+class RepeatPreviousFrame(_FrameBaseline):
+    r"""Each pitch keeps its state or changes it, with the training part's frequencies: a
+    two-state Markov chain per pitch,
+
+    .. math::
+        p(x_{t,p} = 1 \mid x_{t-1,p} = s) = rac{n_{p}(s 	o 1) + 1}{n_{p}(s) + 2},
+        \qquad s \in \{0, 1\},
+
+    counted over consecutive training frames (each piece starts from a silent frame), with
+    add-one smoothing. A note that sounds tends to go on sounding: on an eighth-note grid this
+    beats any model that ignores the previous frame.
+
+    ``fit(rolls)`` returns the fitted baseline; ``p_on`` (2, P): row s for previous state s;
+    ``logits(roll)`` (T, P); ``nll_per_step(rolls)`` in nats.
+    """
+
+    def fit(self, rolls) -> "RepeatPreviousFrame":
+        rolls = _binary_rolls(rolls)
+        self.n_pitches = P = rolls[0].shape[1]
+        counts = np.zeros((2, P))                                  # frames after state s
+        ons = np.zeros((2, P))                                     # ... that sound
+        for r in rolls:
+            prev = np.concatenate([np.zeros((1, P)), r[:-1]])      # (T, P), silence first
+            for s in (0, 1):
+                where = prev == s                                  # (T, P)
+                counts[s] += where.sum(axis=0)
+                ons[s] += (where & (r == 1)).sum(axis=0)
+        self.p_on = (ons + 1.0) / (counts + 2.0)                   # (2, P)
+        return self
+
+    def logits(self, roll) -> np.ndarray:
+        """Logits (T, P) of each frame of ``roll`` given the frame before it."""
+        roll = _binary_rolls([roll], "roll", self.n_pitches)[0]
+        prev = np.concatenate([np.zeros((1, roll.shape[1])), roll[:-1]])  # (T, P)
+        return np.where(prev == 1, _logit(self.p_on[1]), _logit(self.p_on[0]))
 
 
 _NUMBERS = re.compile(r"[0-9]+")

@@ -27,12 +27,18 @@ digits
     :func:`load_digit_split`, :func:`make_digit_lines`, :func:`make_moving_digit_clips`:
     scikit-learn's handwritten digits (UCI, CC BY 4.0) split by image, glued into lines for
     CTC, and moved across a canvas for a video task only the frame order can solve.
+chorales
+    :func:`load_chorales`: Bach's chorales from the ``music21`` corpus (public domain music,
+    BSD-3-Clause package) as piano rolls, split by melody, cached; :func:`piano_roll`,
+    :func:`write_midi`.
 
 The data packages are optional: ``pip install 'rnncourse[apps]'`` installs them all.
 Importing this package imports neither torch nor any data package.
 """
 
 from rnncourse.datasets.dates import DateData, DateSplit, format_with_spans, load_dates
+from rnncourse.datasets.chorales import (ChoraleData, load_chorales, piano_roll, read_midi_notes,
+                                         roll_to_notes, write_midi)
 from rnncourse.datasets.digits import (DigitClips, DigitLines, DigitSplit, load_digit_split,
                                        make_digit_lines, make_moving_digit_clips, pad_lines)
 from rnncourse.datasets.dna import (DNA_ALPHABET, MotifSplits, MotifTask, encode_dna, make_motif_splits,
@@ -49,4 +55,5 @@ __all__ = ["TextCorpus", "load_asv", "SentimentData", "SentimentSplit", "load_ne
            "load_dates", "format_with_spans", "TimeSeries", "load_sunspots", "load_co2",
            "load_seattle_weather", "load_stocks", "load_series", "DigitSplit", "DigitLines",
            "DigitClips", "load_digit_split", "make_digit_lines", "make_moving_digit_clips",
-           "pad_lines"]
+           "pad_lines", "ChoraleData", "load_chorales", "piano_roll", "roll_to_notes", "write_midi",
+           "read_midi_notes"]
