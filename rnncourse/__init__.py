@@ -38,6 +38,7 @@ LESSONS = (
     ("11_seq2seq", "Sequence to sequence and attention"),
     ("12_forecasting", "Forecasting time series, honestly"),
     ("13_images_as_sequences", "Reading images as sequences: handwriting and video"),
+    ("14_music", "Music generation you can hear"),
 )
 
 __all__ = ["__version__", "LESSONS"]

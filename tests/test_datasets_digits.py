@@ -148,6 +148,88 @@ def test_make_digit_lines_train_and_test_lines_use_disjoint_images(split):
     assert max(np.concatenate(test.source_index)) < len(split.test_images)
 
 
+def _cut_to_ink(image):
+    """The image's columns from the first to the last one holding ink (a blank image whole)."""
+    inked = np.flatnonzero(image.any(axis=0))
+    return image if inked.size == 0 else image[:, inked[0]:inked[-1] + 1]
+
+
+def _blank_runs(x, spans):
+    """The lengths of the blank runs of a line: the left margin, the gaps, the right margin."""
+    edges = np.concatenate([[0], spans.ravel(), [x.shape[1]]]).reshape(-1, 2)
+    return (edges[:, 1] - edges[:, 0]).tolist()
+
+
+@pytest.fixture(scope="module")
+def cropped(split):
+    return make_digit_lines(split.train_images, split.train_labels, 300, seed=3, crop=True)
+
+
+def test_make_digit_lines_crop_spans_hold_the_images_cut_to_their_ink(split, cropped):
+    assert isinstance(cropped, DigitLines) and len(cropped) == 300
+    narrower = 0
+    for x, y, spans, src in zip(cropped.images, cropped.labels, cropped.spans, cropped.source_index):
+        assert x.dtype == np.float32 and x.shape[0] == 8 and spans.dtype == np.int64
+        for j, (a, b) in enumerate(spans):
+            expected = _cut_to_ink(split.train_images[src[j]])
+            np.testing.assert_array_equal(x[:, a:b], expected)       # exactly the inked columns
+            assert x[:, a].any() and x[:, b - 1].any()               # a span starts and ends on ink
+            assert y[j] == split.train_labels[src[j]]
+            narrower += b - a < 8
+    assert narrower > 100                                             # the crop does cut
+
+
+def test_make_digit_lines_crop_draws_the_same_digits_and_gaps(lines, cropped):
+    for a, b in zip(lines.labels, cropped.labels):
+        np.testing.assert_array_equal(a, b)
+    for a, b in zip(lines.source_index, cropped.source_index):
+        np.testing.assert_array_equal(a, b)
+    for x, spans, x_crop, spans_crop in zip(lines.images, lines.spans, cropped.images, cropped.spans):
+        assert _blank_runs(x_crop, spans_crop) == _blank_runs(x, spans)   # margins and gaps unchanged
+        edges = np.concatenate([[0], spans_crop.ravel(), [x_crop.shape[1]]]).reshape(-1, 2)
+        for a, b in edges:
+            assert np.all(x_crop[:, a:b] == 0)
+
+
+def test_make_digit_lines_crop_width_is_ink_widths_plus_gaps(split, cropped):
+    for x, spans, src in zip(cropped.images, cropped.spans, cropped.source_index):
+        ink = sum(_cut_to_ink(split.train_images[j]).shape[1] for j in src)
+        assert x.shape[1] == ink + sum(_blank_runs(x, spans))
+        np.testing.assert_array_equal(spans[:, 1] - spans[:, 0],
+                                      [_cut_to_ink(split.train_images[j]).shape[1] for j in src])
+    assert cropped.lengths().tolist() == [x.shape[1] for x in cropped.images]
+
+
+def test_make_digit_lines_crop_without_gaps_makes_digits_touch(split):
+    out = make_digit_lines(split.train_images, split.train_labels, 50, min_digits=2, max_digits=5, max_gap=0,
+                           seed=7, crop=True)
+    for x, spans in zip(out.images, out.spans):
+        assert spans[0, 0] == 0 and spans[-1, 1] == x.shape[1]
+        np.testing.assert_array_equal(spans[1:, 0], spans[:-1, 1])      # contiguous spans
+        for b in spans[1:, 0]:
+            assert x[:, b - 1].any() and x[:, b].any()                  # ink on both sides of the border
+    plain = make_digit_lines(split.train_images, split.train_labels, 50, min_digits=2, max_digits=5, max_gap=0,
+                             seed=7)
+    assert any(not x[:, 7].any() or not x[:, 8].any() for x in plain.images)  # uncropped: blank borders
+
+
+def test_make_digit_lines_crop_keeps_a_blank_image_whole_and_accepts_numpy_bools():
+    images = np.zeros((3, 4, 6), dtype=np.float32)
+    images[1, :, 2:4] = 1.0                                             # ink in columns 2 and 3
+    out = make_digit_lines(images, np.arange(3), 20, min_digits=1, max_digits=3, max_gap=1, seed=0,
+                           crop=np.bool_(True))
+    widths = {0: 6, 1: 2, 2: 6}
+    for x, spans, src in zip(out.images, out.spans, out.source_index):
+        assert (spans[:, 1] - spans[:, 0]).tolist() == [widths[int(j)] for j in src]
+    assert {0, 1} <= set(np.concatenate(out.source_index).tolist())
+
+
+@pytest.mark.parametrize("crop", [1, 0, "yes", None, 1.0, [True]])
+def test_make_digit_lines_rejects_a_crop_that_is_not_a_bool(crop):
+    with pytest.raises(TypeError, match="crop"):
+        make_digit_lines(IMAGES, LABELS, 2, crop=crop)
+
+
 def test_pad_lines_shapes_zero_padding_and_lengths(lines):
     X, lengths = pad_lines(lines)
     assert X.dtype == np.float32 and lengths.dtype == np.int64

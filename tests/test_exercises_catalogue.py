@@ -23,6 +23,7 @@ REQUIRED = [
     "additive_attention", "teacher_forcing_inputs", "char_error_rate",
     "make_forecast_windows", "seasonal_naive_forecast", "mase",
     "ctc_greedy_decode", "ctc_alpha_step",
+    "piano_roll", "bernoulli_nll",
 ]
 FAR = 1e3  # "far more than the tolerance": the distance is measured in units of the tolerance
 

@@ -19,7 +19,7 @@ import pytest
 import rnncourse.exercises as ex
 from rnncourse import decoding
 from rnncourse.exercises import ctc_exercises as cx
-from rnncourse.exercises.compare import distance
+from rnncourse.exercises.compare import compare, distance
 from rnncourse.numpy import ctc
 
 GREEDY = cx.ctc_greedy_decode
@@ -31,7 +31,7 @@ FAR = 1e3  # in units of the tolerance, as in test_exercises_catalogue.py
 # the faults that only a special case shows (a blank other than 0, a long input, an unreached position)
 SPECIAL = {
     "ctc_greedy_decode": {"blank_assumed_zero"},
-    "ctc_alpha_step": {"blank_assumed_zero", "exp_underflow", "unreached_is_nan"},
+    "ctc_alpha_step": {"blank_assumed_zero", "exp_underflow", "unreached_is_nan", "shape_breaks_for_short_targets"},
 }
 
 
@@ -290,7 +290,11 @@ def test_greedy_other_statuses():
     assert GREEDY.evaluate(as_string).status == "wrong_type"
     assert GREEDY.evaluate(floats).status == "wrong_type"
     result = GREEDY.evaluate(one_too_many)
-    assert result.status == "wrong_type" and "values; expected" in result.message
+    assert result.status == "wrong_values" and result.mistake is None, repr(result)
+    assert "Not yet: wrong values" in repr(result) and "wrong type" not in repr(result)
+    expected = GREEDY._expected(0)
+    assert f"`labels` has {len(expected) + 1} values; expected {len(expected)}: yours {expected + [1]}, " \
+           f"expected {expected}." in result.message
     result = GREEDY.evaluate(crashes_on_empty)
     assert result.status == "error" and "IndexError" in " ".join(result.details)
     assert "every step the blank" in result.message
@@ -301,10 +305,12 @@ def test_greedy_other_statuses():
 def test_alpha_cases():
     assert {f.name for f in ALPHA.faults} >= {
         "skip_between_equal_labels", "skip_into_blank", "no_logsumexp", "summed_logs", "emission_missing",
-        "emission_of_position",
+        "emission_of_position", "skip_masked_by_multiplying", "stay_missing", "skip_missing", "shift_reversed",
+        "shape_breaks_for_short_targets",
     }
+    assert "negative_index_wraps" not in {f.name for f in ALPHA.faults}  # the same as roll_wraps_around
     labels = " ".join(c.label for c in ALPHA.cases)
-    for what in ("repeated label", "S=1", "-inf", "blank = C - 1", "-1000"):
+    for what in ("repeated label", "S=1", "-inf", "blank = C - 1", "-1000", "empty target", "S'=1"):
         assert what in labels, what
     longer = 0
     for c in ALPHA.cases:
@@ -319,6 +325,30 @@ def test_alpha_cases():
     assert any(len(set(c.args[2][1::2].tolist())) < len(c.args[2][1::2]) for c in ALPHA.cases[1:])
     underflow = [c for c in ALPHA.cases if "-1000" in c.label][0]
     assert underflow.args[0].max() < -746  # exp of every entry underflows to 0
+    empty = [c for c in ALPHA.cases if c.dims["S'"] == 1]
+    assert len(empty) == 1 and empty[0].args[2].tolist() == [empty[0].args[3]]  # the blank alone
+    assert np.isfinite(empty[0].args[0]).all()
+
+
+def test_alpha_cases_tell_the_learner_forms_apart():
+    """Where two faults differ, some case shows it: an unreached label that may be skipped into (a
+    masked-by-multiplying skip is -inf there, NaN under an unguarded max shift too), and an S'=1
+    case on which every other case passes."""
+    unreached_skippable = 0
+    for c in ALPHA.cases:
+        log_alpha, _, extended, blank = c.args
+        S_ = len(extended)
+        for s in range(2, S_):
+            if extended[s] != blank and extended[s] != extended[s - 2] and np.isneginf(log_alpha[s - 2 : s + 1]).all():
+                unreached_skippable += c.dims["S'"] <= c.dims["C"]  # emission_of_position runs there
+    assert unreached_skippable
+    j = next(j for j, c in enumerate(ALPHA.cases) if c.dims["S'"] == 1)
+    for name in ("shape_breaks_for_short_targets", "shift_reversed+shape_breaks_for_short_targets"):
+        kind, value, _ = ALPHA._variant(tuple(name.split("+")), j)
+        assert kind == "ok" and value.shape == (2,)
+    for i in range(len(ALPHA.cases)):  # elsewhere the broken shift is right
+        if i != j:
+            assert distance(ALPHA._expected(i), ALPHA._variant(("shape_breaks_for_short_targets",), i)[1]) <= 1.0
 
 
 def test_alpha_cases_follow_the_recursion():
@@ -337,12 +367,12 @@ def test_alpha_cases_follow_the_recursion():
 
 
 def _shifted(log_alpha, k):
-    return np.concatenate([np.full(k, -np.inf), log_alpha[:-k]])
+    return np.concatenate([np.full(k, -np.inf), log_alpha])[:len(log_alpha)]  # (S',) even for S' = 1
 
 
 def alpha_vectorised(log_alpha, log_probs_t, extended, blank=0):
     advance, skip = _shifted(log_alpha, 1), _shifted(log_alpha, 2)
-    previous = np.concatenate([[blank, blank], extended[:-2]])
+    previous = np.concatenate([[blank, blank], extended])[:len(extended)]
     skip = np.where((extended != blank) & (extended != previous), skip, -np.inf)
     return np.logaddexp.reduce(np.stack([log_alpha, advance, skip]), axis=0) + log_probs_t[extended]
 
@@ -374,9 +404,17 @@ def alpha_scipy(log_alpha, log_probs_t, extended, blank=0):
     return np.array(out)
 
 
+def alpha_filled(log_alpha, log_probs_t, extended, blank=0):
+    S = len(log_alpha)
+    advance, skip, previous = np.full(S, -np.inf), np.full(S, -np.inf), np.full(S, -1)
+    advance[1:], skip[2:], previous[2:] = log_alpha[:-1], log_alpha[:-2], extended[:-2]  # empty slices at S' = 1
+    skip = np.where((extended != blank) & (extended != previous), skip, -np.inf)
+    return np.logaddexp(np.logaddexp(log_alpha, advance), skip) + log_probs_t[extended]
+
+
 def alpha_stable_by_hand(log_alpha, log_probs_t, extended, blank=0):
     advance, skip = _shifted(log_alpha, 1), _shifted(log_alpha, 2)
-    previous = np.concatenate([[-1, -1], extended[:-2]])
+    previous = np.concatenate([[-1, -1], extended])[:len(extended)]
     skip = np.where((extended != blank) & (extended != previous), skip, -np.inf)
     terms = np.stack([log_alpha, advance, skip])  # (3, S')
     m = terms.max(axis=0)
@@ -384,7 +422,7 @@ def alpha_stable_by_hand(log_alpha, log_probs_t, extended, blank=0):
     return m + np.log(np.exp(terms - m).sum(axis=0)) + log_probs_t[extended]
 
 
-@pytest.mark.parametrize("fn", [alpha_vectorised, alpha_loop, alpha_scipy, alpha_stable_by_hand])
+@pytest.mark.parametrize("fn", [alpha_vectorised, alpha_loop, alpha_scipy, alpha_filled, alpha_stable_by_hand])
 def test_alpha_learner_correct_variants_pass(fn):
     result = ALPHA.evaluate(fn)
     assert result.status == "pass", repr(result)
@@ -471,7 +509,7 @@ def alpha_emission_by_position(log_alpha, log_probs_t, extended, blank=0):
 
 def alpha_emission_sliced(log_alpha, log_probs_t, extended, blank=0):
     advance, skip = _shifted(log_alpha, 1), _shifted(log_alpha, 2)
-    previous = np.concatenate([[-1, -1], extended[:-2]])
+    previous = np.concatenate([[-1, -1], extended])[:len(extended)]
     skip = np.where((extended != blank) & (extended != previous), skip, -np.inf)
     return np.logaddexp(np.logaddexp(log_alpha, advance), skip) + log_probs_t[:len(extended)]  # ValueError
 
@@ -494,6 +532,96 @@ def alpha_viterbi_no_emission(log_alpha, log_probs_t, extended, blank=0):
                             emission=lambda lp, e, s: 0.0)
 
 
+def alpha_mask_multiplied(log_alpha, log_probs_t, extended, blank=0):
+    advance, skip = _shifted(log_alpha, 1), _shifted(log_alpha, 2)
+    previous = np.concatenate([[-1, -1], extended])[:len(extended)]
+    can_skip = (extended != blank) & (extended != previous)
+    return np.logaddexp(np.logaddexp(log_alpha, advance), can_skip * skip) + log_probs_t[extended]
+
+
+def alpha_float_mask_multiplied(log_alpha, log_probs_t, extended, blank=0):
+    advance, skip = _shifted(log_alpha, 1), _shifted(log_alpha, 2)
+    previous = np.concatenate([[-1, -1], extended])[:len(extended)]
+    mask = ((extended != blank) & (extended != previous)).astype(float)
+    return np.logaddexp(np.logaddexp(log_alpha, advance), skip * mask) + log_probs_t[extended]
+
+
+def alpha_no_stay(log_alpha, log_probs_t, extended, blank=0):
+    S = len(extended)
+    out = np.empty(S)
+    for s in range(S):
+        total = -np.inf
+        if s >= 1:
+            total = np.logaddexp(total, log_alpha[s - 1])
+        if s >= 2 and extended[s] != blank and extended[s] != extended[s - 2]:
+            total = np.logaddexp(total, log_alpha[s - 2])
+        out[s] = total + log_probs_t[extended[s]]
+    return out
+
+
+def alpha_no_skip(log_alpha, log_probs_t, extended, blank=0):
+    return np.logaddexp(log_alpha, _shifted(log_alpha, 1)) + log_probs_t[extended]
+
+
+def alpha_no_skip_loop(log_alpha, log_probs_t, extended, blank=0):
+    return _alpha_loop_with(log_alpha, log_probs_t, extended, blank, can_skip=lambda e, s, b: False,
+                            combine=_logsumexp, emission=_emit)
+
+
+def alpha_reversed_loop(log_alpha, log_probs_t, extended, blank=0):
+    S = len(extended)
+    out = np.empty(S)
+    for s in range(S):
+        total = log_alpha[s]
+        if s + 1 < S:
+            total = np.logaddexp(total, log_alpha[s + 1])
+        if s + 2 < S and extended[s] != blank and extended[s] != extended[s + 2]:
+            total = np.logaddexp(total, log_alpha[s + 2])
+        out[s] = total + log_probs_t[extended[s]]
+    return out
+
+
+def alpha_reversed_rolled(log_alpha, log_probs_t, extended, blank=0):
+    advance, skip = np.roll(log_alpha, -1), np.roll(log_alpha, -2)
+    skip = np.where((extended != blank) & (extended != np.roll(extended, -2)), skip, -np.inf)
+    return np.logaddexp(np.logaddexp(log_alpha, advance), skip) + log_probs_t[extended]
+
+
+def alpha_reversed_sliced(log_alpha, log_probs_t, extended, blank=0):
+    advance = np.concatenate([log_alpha[1:], [-np.inf]])
+    skip = np.concatenate([log_alpha[2:], [-np.inf, -np.inf]])  # (2,) when S' = 1
+    previous = np.concatenate([extended[2:], [-1, -1]])
+    skip = np.where((extended != blank) & (extended != previous), skip, -np.inf)
+    return np.logaddexp(np.logaddexp(log_alpha, advance), skip) + log_probs_t[extended]
+
+
+def alpha_negative_index(log_alpha, log_probs_t, extended, blank=0):
+    S = len(extended)
+    out = np.empty(S)
+    for s in range(S):  # no guard: at s = 0 and 1, log_alpha[s - 2] is an entry from the end
+        total = np.logaddexp(log_alpha[s], log_alpha[s - 1])
+        if extended[s] != blank and extended[s] != extended[s - 2]:
+            total = np.logaddexp(total, log_alpha[s - 2])
+        out[s] = total + log_probs_t[extended[s]]
+    return out
+
+
+def alpha_short_slices(log_alpha, log_probs_t, extended, blank=0):
+    advance = np.concatenate([[-np.inf], log_alpha[:-1]])
+    skip = np.concatenate([[-np.inf, -np.inf], log_alpha[:-2]])  # (2,) when S' = 1
+    previous = np.concatenate([[-1, -1], extended[:-2]])
+    skip = np.where((extended != blank) & (extended != previous), skip, -np.inf)
+    return np.logaddexp(np.logaddexp(log_alpha, advance), skip) + log_probs_t[extended]
+
+
+def alpha_short_slices_stacked(log_alpha, log_probs_t, extended, blank=0):
+    advance = np.concatenate([[-np.inf], log_alpha[:-1]])
+    skip = np.concatenate([[-np.inf, -np.inf], log_alpha[:-2]])
+    previous = np.concatenate([[-1, -1], extended[:-2]])
+    skip = np.where((extended != blank) & (extended != previous), skip, -np.inf)
+    return np.logaddexp.reduce(np.stack([log_alpha, advance, skip]), axis=0) + log_probs_t[extended]  # ValueError
+
+
 @pytest.mark.parametrize(
     ("fn", "mistake"),
     [
@@ -510,11 +638,99 @@ def alpha_viterbi_no_emission(log_alpha, log_probs_t, extended, blank=0):
         (alpha_rolled, "roll_wraps_around"),
         (alpha_zero_blank, "blank_assumed_zero"),
         (alpha_viterbi_no_emission, "no_logsumexp+emission_missing"),
+        (alpha_mask_multiplied, "skip_masked_by_multiplying"),
+        (alpha_float_mask_multiplied, "skip_masked_by_multiplying"),
+        (alpha_no_stay, "stay_missing"),
+        (alpha_no_skip, "skip_missing"),
+        (alpha_no_skip_loop, "skip_missing"),
+        (alpha_reversed_loop, "shift_reversed"),
+        (alpha_reversed_rolled, "roll_wraps_around+shift_reversed"),
+        (alpha_reversed_sliced, "shift_reversed+shape_breaks_for_short_targets"),
+        (alpha_negative_index, "roll_wraps_around"),
+        (alpha_short_slices, "shape_breaks_for_short_targets"),
     ],
 )
 def test_alpha_learner_mistakes_named(fn, mistake):
     result = ALPHA.evaluate(fn)
     assert (result.status, result.mistake) == ("mistake", mistake), repr(result)
+
+
+def test_alpha_new_fault_messages_tell_why():
+    result = ALPHA.evaluate(alpha_mask_multiplied)
+    assert "0 * (-inf) = NaN" in result.message and "np.where" in result.hint
+    assert "`log_alpha_t` is NaN at [0], expected" in " ".join(result.details)
+    result = ALPHA.evaluate(alpha_no_stay)  # -inf is no overflow: the detail says what was expected there
+    details = " ".join(result.details)
+    assert "`log_alpha_t` is -inf at [0], expected -" in details and "log(0)" in details
+    assert "overflow" not in details and "divided" not in details
+    result = ALPHA.evaluate(alpha_negative_index)
+    assert "np.roll" in result.message and "negative index" in result.message
+    result = ALPHA.evaluate(alpha_short_slices)
+    assert result.status == "mistake" and "empty" in result.message and "S' = 1" in result.message
+    assert "has shape (2,); expected (1,) = (S',)" in " ".join(result.details)
+    assert "empty target" in " ".join(result.details)
+
+
+def test_alpha_short_slices_stacked_fail_on_the_empty_target_with_the_learner_line():
+    """np.stack refuses the (2,) skip: an error (no variant raises there, so no name), on the
+    empty target, with the learner's own line."""
+    result = ALPHA.evaluate(alpha_short_slices_stacked)
+    assert result.status == "error" and "empty target" in result.message, repr(result)
+    details = " ".join(result.details)
+    assert "ValueError" in details and "np.stack" in details and "log_alpha (1,) = (S',)" in details
+
+
+def test_alpha_minus_inf_where_a_value_is_expected_is_told_without_overflow():
+    def first_unreached(log_alpha, log_probs_t, extended, blank=0):
+        out = ctc.ctc_alpha_step(log_alpha, log_probs_t, extended, blank)
+        out[0] = -np.inf
+        return out
+
+    result = ALPHA.evaluate(first_unreached)
+    assert result.status == "wrong_values" and result.mistake is None, repr(result)
+    expected = ALPHA._expected(0)[0]
+    assert result.message.startswith(f"On the first case: `log_alpha_t` is -inf at [0], expected {expected:.6g}.")
+    assert "overflow" not in result.message and "NaN or inf" not in result.message
+
+
+def test_compare_nonfinite_messages_name_the_entry_and_the_expected_value():
+    issue = compare(np.array([-3.2, -1.0, -np.inf]), np.array([-np.inf, -np.inf, -np.inf]), "`a`")
+    assert issue.kind == "nonfinite"
+    assert issue.message.startswith("`a` is -inf at [0], expected -3.2 (2 of 3 entries are -inf where")
+    assert "overflow" not in issue.message  # the -inf expected at [2] is no issue
+    issue = compare(np.array([[1.0, 2.0]]), np.array([[1.0, np.inf]]), "`b`")
+    assert issue.kind == "nonfinite" and issue.message.startswith("`b` is +inf at [0, 1], expected 2.")
+    assert "overflowed or divided by zero" in issue.message
+    issue = compare(np.array([1.0, 2.0]), np.array([np.nan, -np.inf]), "`c`")
+    assert issue.message.startswith("`c` is NaN at [0], expected 1 (2 of 2 entries are NaN or -inf")
+    assert "0 * inf" in issue.message and "overflowed" in issue.message
+    issue = compare(np.float64(0.5), np.float64(-np.inf), "`d`")
+    assert issue.kind == "nonfinite" and issue.message.startswith("`d` is -inf; expected 0.5.")
+    assert compare(np.array([-np.inf, 1.0]), np.array([-np.inf, 1.0])) is None
+
+
+def test_compare_list_of_another_length_is_a_wrong_value_not_a_wrong_type():
+    issue = compare([3, 1, 4, 1], [3, 1, 4, 1, 5], "`labels`")
+    assert issue.kind == "wrong_values"
+    assert issue.message == "`labels` has 5 values; expected 4: yours [3, 1, 4, 1, 5], expected [3, 1, 4, 1]."
+    issue = compare([2], (), "`labels`")
+    assert issue.kind == "wrong_values"
+    assert issue.message == "`labels` has 0 values; expected 1: yours [], expected [2]."
+    long = list(range(20))
+    assert compare(long, long + [0], "`x`").message == (
+        "`x` has 21 values; expected 20: yours has 1 value too many at the end (the first 20 agree).")
+    assert compare(long, long[:3] + [9] + long[4:-1], "`x`").message == (
+        "`x` has 19 values; expected 20; the first difference is at [3].")
+    issue = compare((1, 2), (1, 2, 3), "`pair`")  # a tuple is a fixed structure: still a wrong type
+    assert issue.kind == "wrong_type" and issue.message == "`pair` has 3 values; expected 2."
+
+
+def test_greedy_use_of_a_wrong_length_says_wrong_values(capsys):
+    def one_too_many(log_probs, blank=0):
+        return greedy_loop(log_probs, blank) + [1]
+
+    assert GREEDY.use(one_too_many) is GREEDY.reference
+    assert "(yours: wrong values)" in capsys.readouterr().out
 
 
 def test_alpha_emission_index_error_is_named_with_the_learner_line():

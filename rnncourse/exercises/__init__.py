@@ -69,6 +69,11 @@ try:  # lesson 13: images as sequences (CTC)
 except ImportError:  # pragma: no cover
     pass
 
+try:  # lesson 14: music
+    from .music_exercises import bernoulli_nll, piano_roll
+except ImportError:  # pragma: no cover
+    pass
+
 from rnncourse import LESSONS as _LESSONS
 
 _ORDER = [stem for stem, _ in _LESSONS]

@@ -62,6 +62,8 @@ def _item(name: str, suffix: str) -> str:
 def _fmt(v) -> str:
     if isinstance(v, (bool, np.bool_)):
         return str(bool(v))
+    if isinstance(v, (complex, np.complexfloating)):
+        return str(complex(v))
     v = float(v)
     if not np.isfinite(v):
         return str(v)
@@ -88,15 +90,7 @@ def values_issue(expected: np.ndarray, got: np.ndarray, name: str, exact: bool =
         finite_expected = np.isfinite(e)
         nonfinite_got = ~np.isfinite(g) & finite_expected
         if nonfinite_got.any():
-            if got.ndim == 0:
-                what = f"{name} is {_fmt(got)}"
-            else:
-                idx = np.argwhere(nonfinite_got)[0]
-                what = (
-                    f"{name} contains NaN or inf ({int(nonfinite_got.sum())} of {got.size} entries, "
-                    f"the first at {_index(idx)})"
-                )
-            return Issue("nonfinite", f"{what}: something overflowed or divided by zero.", name)
+            return _nonfinite_issue(expected, got, nonfinite_got, name)
         bad = ~close
     if not bad.any():
         return None
@@ -116,6 +110,77 @@ def values_issue(expected: np.ndarray, got: np.ndarray, name: str, exact: bool =
         f"it is {_fmt(got[tuple(idx)])}, expected {_fmt(expected[tuple(idx)])}.",
         name,
     )
+
+
+def _nonfinite_word(v) -> str:
+    """'NaN', '+inf' or '-inf' (for a complex number: 'not finite')."""
+    if np.iscomplexobj(v):
+        return "NaN" if np.isnan(v) else "not finite"
+    v = float(v)
+    if np.isnan(v):
+        return "NaN"
+    return "+inf" if v > 0 else "-inf"
+
+
+# why a non-finite value appears, by kind: -inf is a normal value in log space (the log of 0),
+# so only NaN and +inf suggest an overflow or a division by zero
+_NONFINITE_CAUSE = {
+    "NaN": "NaN comes from an undefined operation such as 0 * inf, inf - inf or 0 / 0, often after something "
+    "overflowed or divided by zero.",
+    "+inf": "Something overflowed or divided by zero.",
+    "-inf": "-inf is what log(0) gives: did something that should be positive come out as 0 there?",
+    "not finite": "Something overflowed or divided by zero.",
+}
+
+
+def _nonfinite_issue(expected: np.ndarray, got: np.ndarray, nonfinite_got: np.ndarray, name: str) -> Issue:
+    """NaN or inf where a finite value is expected: which entry, what it is, what was expected."""
+    if got.ndim == 0:
+        word = _nonfinite_word(got)
+        what = f"{name} is {word}; expected {_fmt(expected)}."
+    else:
+        idx = tuple(np.argwhere(nonfinite_got)[0])
+        word = _nonfinite_word(got[idx])
+        what = f"{name} is {word} at {_index(idx)}, expected {_fmt(expected[idx])}."
+        n = int(nonfinite_got.sum())
+        if n > 1:
+            kinds = sorted({_nonfinite_word(x) for x in got[nonfinite_got]}, key=list(_NONFINITE_CAUSE).index)
+            what = what[:-1] + (
+                f" ({n} of {got.size} entries are {' or '.join(kinds)} where a finite value is expected)."
+            )
+    return Issue("nonfinite", f"{what} {_NONFINITE_CAUSE[word]}", name)
+
+
+_SHOWN = 12  # a list of at most this many plain values is shown whole in a wrong-length message
+
+
+def _plain(x) -> bool:
+    return isinstance(x, (bool, int, float, str, np.generic)) and not isinstance(x, np.ndarray)
+
+
+def _show(values) -> str:
+    return "[" + ", ".join(_fmt(v) if isinstance(v, (float, np.floating)) else repr(_py(v)) for v in values) + "]"
+
+
+def _py(v):
+    return v.item() if isinstance(v, np.generic) else v
+
+
+def _length_message(expected: list, got, name: str) -> str:
+    """'`labels` has 5 values; expected 4: yours [...], expected [...].' (a variable-length list)."""
+    head = f"{name} has {len(got)} value{'' if len(got) == 1 else 's'}; expected {len(expected)}"
+    if all(map(_plain, expected)) and all(map(_plain, got)) and max(len(got), len(expected)) <= _SHOWN:
+        return f"{head}: yours {_show(got)}, expected {_show(expected)}."
+    n = min(len(got), len(expected))
+    first = next((i for i, (e, g) in enumerate(zip(expected, got)) if compare(e, g) is not None), n)
+    if first < n:
+        return f"{head}; the first difference is at [{first}]."
+    k = abs(len(got) - len(expected))
+    values = f"{k} value{'' if k == 1 else 's'}"
+    agree = f" (the first {n} agree)" if n > 1 else " (the first agrees)" if n == 1 else ""
+    if len(got) > len(expected):
+        return f"{head}: yours has {values} too many at the end{agree}."
+    return f"{head}: yours lacks the last {values}{agree}."
 
 
 def _isnan(a):
@@ -153,6 +218,8 @@ def compare(
         if not isinstance(got, (tuple, list)) or (strict and type(got) is not type(expected)):
             return Issue("wrong_type", f"{name} is {type_name(got)}; expected a {kind} of {len(expected)} values.", name)
         if len(got) != len(expected):
+            if isinstance(expected, list):  # a variable-length output: a wrong length is a wrong value
+                return Issue("wrong_values", _length_message(expected, got, name), name)
             return Issue("wrong_type", f"{name} has {len(got)} values; expected {len(expected)}.", name)
         for i, (e, g) in enumerate(zip(expected, got)):
             issue = compare(e, g, _item(name, f"[{i}]"), dims, exact, strict)

@@ -10,10 +10,14 @@ runs past the end of an array (the emission read at position s of a target longe
 alphabet), the variant fails on the same cases, so a learner's error is named too.
 
 CTC's log-probabilities are -inf wherever no path reaches, so the outputs compared hold -inf;
-the comparison treats -inf as equal to -inf, quietly.
+the comparison treats -inf as equal to -inf, quietly. The cases of ``ctc_alpha_step`` include
+an empty target (S' = 1, the blank alone), on which a shift written with ``log_alpha[:-2]`` has
+the wrong length.
 """
 
 from __future__ import annotations
+
+import functools
 
 import numpy as np
 
@@ -156,12 +160,29 @@ ctc_greedy_decode = Exercise(
 def _ctc_alpha_step(f, log_alpha, log_probs_t, extended, blank=0):
     if "blank_assumed_zero" in f:
         blank = 0
-    if "roll_wraps_around" in f:  # np.roll brings the last positions round to the front
-        advance, skip, previous = np.roll(log_alpha, 1), np.roll(log_alpha, 2), np.roll(extended, 2)
-    else:
-        advance = np.concatenate([[-np.inf], log_alpha[:-1]])  # (S',) from s - 1
-        skip = np.concatenate([[-np.inf, -np.inf], log_alpha[:-2]])  # (S',) from s - 2
-        previous = np.concatenate([[-1, -1], extended[:-2]])  # (S',) the label at s - 2
+    S = len(extended)
+    s = np.arange(S)
+    way = -1 if "shift_reversed" in f else 1  # a term from s - k, or (reversed) from s + k
+    none = np.full(2, -np.inf)
+    if "roll_wraps_around" in f:  # np.roll, or a loop's log_alpha[s - 2] at s < 2, wraps round the end
+        advance, skip, previous = np.roll(log_alpha, way), np.roll(log_alpha, 2 * way), np.roll(extended, 2 * way)
+    elif "shape_breaks_for_short_targets" in f:  # log_alpha[:-2] is empty when S' = 1: (2,), not (S',)
+        if way == 1:
+            advance = np.concatenate([none[:1], log_alpha[:-1]])
+            skip = np.concatenate([none, log_alpha[:-2]])
+            previous = np.concatenate([[-1, -1], extended[:-2]])
+        else:
+            advance = np.concatenate([log_alpha[1:], none[:1]])
+            skip = np.concatenate([log_alpha[2:], none])
+            previous = np.concatenate([extended[2:], [-1, -1]])
+    elif way == 1:  # (S',) from s - 1 and s - 2, and the label at s - 2
+        advance = np.concatenate([none[:1], log_alpha])[:S]
+        skip = np.concatenate([none, log_alpha])[:S]
+        previous = np.concatenate([[-1, -1], extended])[:S]
+    else:  # from s + 1 and s + 2: the arrays shifted the other way
+        advance = np.concatenate([log_alpha, none[:1]])[1:]
+        skip = np.concatenate([log_alpha, none])[2:]
+        previous = np.concatenate([extended, [-1, -1]])[2:]
     is_label = extended != blank
     if "skip_between_equal_labels" in f and "skip_into_blank" in f:
         can_skip = np.ones(len(extended), dtype=bool)  # no condition at all
@@ -171,21 +192,31 @@ def _ctc_alpha_step(f, log_alpha, log_probs_t, extended, blank=0):
         can_skip = ~is_label | (extended != previous)  # only equal labels are kept from skipping
     else:
         can_skip = is_label & (extended != previous)
-    skip = np.where(can_skip, skip, -np.inf)
-    if "no_logsumexp" in f:
-        total = np.maximum(np.maximum(log_alpha, advance), skip)  # the best path only (Viterbi)
-    elif "summed_logs" in f:  # the terms that exist, added as logs: a product of probabilities
-        s = np.arange(len(extended))
-        rolled = "roll_wraps_around" in f  # then every position has a term from s - 1 and s - 2
-        total = (log_alpha + np.where((s >= 1) | rolled, advance, 0.0)
-                 + np.where(can_skip & ((s >= 2) | rolled), skip, 0.0))
-    elif "exp_underflow" in f:
-        total = np.log(np.exp(log_alpha) + np.exp(advance) + np.exp(skip))
-    elif "unreached_is_nan" in f:
-        m = np.maximum(np.maximum(log_alpha, advance), skip)  # -inf where nothing reaches
-        total = m + np.log(np.exp(log_alpha - m) + np.exp(advance - m) + np.exp(skip - m))
+    if "skip_masked_by_multiplying" in f:
+        skip = can_skip * skip  # 0 * -inf = NaN, 0 * a finite log = 0 (log 1)
     else:
-        total = np.logaddexp(np.logaddexp(log_alpha, advance), skip)
+        skip = np.where(can_skip, skip, -np.inf)
+    # the ways into s, and where each exists (for a learner who adds the terms that exist)
+    rolled = "roll_wraps_around" in f
+    within = (s - way >= 0) & (s - way < S)  # the term from s - 1 (or s + 1) exists
+    within2 = (s - 2 * way >= 0) & (s - 2 * way < S)
+    ways = [(advance, within | rolled)]
+    if "stay_missing" not in f:
+        ways.insert(0, (log_alpha, np.ones(S, dtype=bool)))
+    if "skip_missing" not in f:
+        ways.append((skip, can_skip & (within2 | rolled)))
+    terms = [t for t, _ in ways]
+    if "no_logsumexp" in f:
+        total = functools.reduce(np.maximum, terms)  # the best path only (Viterbi)
+    elif "summed_logs" in f:  # the terms that exist, added as logs: a product of probabilities
+        total = sum(np.where(exists, t, 0.0) for t, exists in ways)
+    elif "exp_underflow" in f:
+        total = np.log(sum(np.exp(t) for t in terms))
+    elif "unreached_is_nan" in f:
+        m = functools.reduce(np.maximum, terms)  # -inf where nothing reaches
+        total = m + np.log(sum(np.exp(t - m) for t in terms))
+    else:
+        total = functools.reduce(np.logaddexp, terms)
     if "emission_missing" in f:
         return total
     if "emission_of_position" in f:
@@ -216,7 +247,8 @@ def _ctc_alpha_step_cases(rng):
     return [
         case("target [2, 2, 3] (a repeated label), C=9, S'=7, step t=6: every position reached",
              [2, 2, 3], 9, 6),
-        case("step t=1: alpha_0 is -inf beyond position 1, target [1, 4], C=6, S'=5", [1, 4], 6, 1),
+        case("step t=1: alpha_0 is -inf beyond position 1, target [1, 4, 2], C=8, S'=7",
+             [1, 4, 2], 8, 1),
         case("a target of one label (S=1, S'=3), C=4, step t=3", [2], 4, 3),
         case("step t=2 of target [2, 2, 2], label 2 likely: the last positions still -inf, C=4, S'=7 "
              "(longer than C)", [2, 2, 2], 4, 2, favour=2),
@@ -225,6 +257,7 @@ def _ctc_alpha_step_cases(rng):
         case("a long input, step t=480: alpha near -1000 (exp underflows to 0), target [3, 1, 3], C=8, S'=7",
              [3, 1, 3], 8, 480, spread=0.5),
         case("target [5, 1, 1, 6, 2], C=7, S'=11 (longer than C), step t=12", [5, 1, 1, 6, 2], 7, 12),
+        case("an empty target (S=0, S'=1: the extended target is the blank alone), C=3, step t=4", [], 3, 4),
     ]
 
 
@@ -306,10 +339,58 @@ ctc_alpha_step = Exercise(
         ),
         Fault(
             "roll_wraps_around",
-            "Your step shifts alpha with `np.roll`, which wraps around: the last positions of alpha come round "
-            "to the front, as if a path could come back to the first blank from the end of the target.",
-            "Shift with -inf coming in at the front: "
-            "`np.concatenate([[-np.inf], log_alpha[:-1]])` for s - 1 (and two -inf for s - 2).",
+            "Your step shifts alpha in a way that wraps around: `np.roll`, or a loop that reads `log_alpha[s - 1]` "
+            "and `log_alpha[s - 2]` at s = 0 and 1 too (a negative index counts from the end in Python), brings "
+            "the last positions of alpha round to the front, as if a path could come back to the first blank "
+            "from the end of the target.",
+            "Nothing comes from before position 0. Vectorised, shift with -inf coming in at the front and the "
+            "end cut off: `np.concatenate([[-np.inf], log_alpha])[:S]` for s - 1 (and two -inf for s - 2); in a "
+            "loop, take the term from s - 1 only when s >= 1 and the one from s - 2 only when s >= 2.",
+        ),
+        Fault(
+            "shift_reversed",
+            "Your step takes its terms from s + 1 and s + 2 instead of s - 1 and s - 2: the arrays are shifted "
+            "the wrong way (`log_alpha[1:]` with -inf added at the end), so a path moves backwards along the "
+            "extended target. A path only moves forward: position s is reached from s, s - 1 and s - 2.",
+            "The advance term at position s is `log_alpha[s - 1]`: shift towards the end, with -inf coming in at "
+            "the front (`np.concatenate([[-np.inf], log_alpha])[:S]`), and shift the skip term and the label "
+            "at s - 2 the same way, by two.",
+        ),
+        Fault(
+            "stay_missing",
+            "Your step leaves out the way that stays at position s: a path may emit the same class on "
+            "consecutive steps (a character wider than one step, or blanks in a row), so alpha_{t-1}(s) itself "
+            "is one of the ways into s. Without it the first blank is never reached again after step 0 (it "
+            "comes out -inf) and every path that holds a class for more than one step is lost.",
+            "Position s is reached from s itself (stay), from s - 1 (advance) and sometimes from s - 2 (skip): "
+            "combine all three, `log_alpha` included as it is.",
+        ),
+        Fault(
+            "skip_missing",
+            "Your step never lets a path skip from s - 2 to s: between two different labels the blank is "
+            "optional (a path may go straight from `a` to `b`), so the skip is one of the ways into a label "
+            "position. Without it alpha misses every path that has no blank between two different labels.",
+            "Add the term from s - 2 (two positions back), allowed only into a label that differs from the "
+            "label at s - 2; elsewhere it is -inf.",
+        ),
+        Fault(
+            "skip_masked_by_multiplying",
+            "Your step masks the skip term by multiplying it by the boolean mask (`can_skip * skip`): where the "
+            "skip is not allowed that gives 0 * (-inf) = NaN, or 0 * a finite log-probability = 0, which is "
+            "log 1, a certain path, instead of no path at all. A term that must not count is -inf in log "
+            "space, and a multiplication cannot make it -inf.",
+            "Select rather than multiply: `np.where(mask, skip, -np.inf)` keeps the skip where it is allowed "
+            "and puts -inf (no path) everywhere else.",
+        ),
+        Fault(
+            "shape_breaks_for_short_targets",
+            "Your step gives an array of the wrong length when the target is empty (S' = 1, the extended "
+            "target is the blank alone): the slice `log_alpha[:-2]` (or `log_alpha[2:]`) is then empty, so "
+            "with the two -inf added to it the skip term has 2 entries, not S', and the result has the shape "
+            "(2,). An empty target is a real case: an image with no digit in it.",
+            "Shift so that the length stays S' whatever S' is: put the -inf in front of the whole array and "
+            "cut the result back to S' (`[:len(log_alpha)]`), or fill `np.full(len(log_alpha), -np.inf)` and "
+            "assign from index 2 on. The same for the labels at s - 2.",
         ),
         Fault(
             "blank_assumed_zero",
@@ -322,6 +403,16 @@ ctc_alpha_step = Exercise(
         # blank = 0 no longer matters once every position may be skipped into
         ("blank_assumed_zero", "skip_between_equal_labels"),
         ("blank_assumed_zero", "skip_into_blank"),
+        # without a skip term, which skips are allowed, and how they are masked, no longer matters
+        ("skip_missing", "skip_between_equal_labels"),
+        ("skip_missing", "skip_into_blank"),
+        ("skip_missing", "blank_assumed_zero"),
+        ("skip_missing", "skip_masked_by_multiplying"),
+        # adding the logs of the terms that exist: a masked-out term is 0 either way
+        ("summed_logs", "skip_masked_by_multiplying"),
+        # np.roll keeps the length: no slice to come out empty
+        ("roll_wraps_around", "shape_breaks_for_short_targets"),
+        ("skip_missing", "shape_breaks_for_short_targets"),  # the slice that breaks is the skip's
     ],
     hints=[
         "Position s can be reached at step t from s itself (stay), from s - 1 (advance), and from s - 2 "
@@ -330,8 +421,9 @@ ctc_alpha_step = Exercise(
         "The ways in are alternatives, so their probabilities add: log(exp(a) + exp(b)) is `np.logaddexp(a, b)`, "
         "stable and -inf-safe (never `np.log(np.exp(...))`: alpha is near -1000 after a few hundred steps). "
         "A term before position 0 is -inf.",
-        "Vectorised: `advance = np.concatenate([[-np.inf], log_alpha[:-1]])`, `skip` likewise shifted by two; "
-        "the label two positions back, shifted the same way, gives `can_skip = (extended != blank) & (extended "
+        "Vectorised, with S = len(log_alpha): `advance = np.concatenate([[-np.inf], log_alpha])[:S]`, `skip` "
+        "likewise shifted by two (cut back to S, it keeps its length even for an empty target, S = 1); the "
+        "label two positions back, shifted the same way, gives `can_skip = (extended != blank) & (extended "
         "!= previous)`; `skip = np.where(can_skip, skip, -np.inf)`; combine with two `np.logaddexp` and add "
         "`log_probs_t[extended]`.",
     ],

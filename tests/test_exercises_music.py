@@ -1,0 +1,581 @@
+"""The exercises of lesson 14 (music): piano_roll and bernoulli_nll.
+
+The checks every exercise gets (test_exercises_catalogue.py, test_exercises_behaviour.py) run
+here on these two too, by calling those files' own test functions: they iterate
+``rnncourse.exercises.EXERCISES``, which will hold these exercises once they are registered in
+``rnncourse/exercises/__init__.py``; until then a fixture adds them for the call.
+Learner-style answers, right and wrong, written independently of the exercises' ``impl``, are
+checked here by name; inf and NaN answers are judged quietly."""
+
+from __future__ import annotations
+
+import importlib.util
+import inspect
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import rnncourse.exercises as ex
+from rnncourse import metrics
+from rnncourse.datasets import chorales
+from rnncourse.exercises import music_exercises as mx
+from rnncourse.exercises.compare import distance
+
+ROLL = mx.piano_roll
+NLL = mx.bernoulli_nll
+LESSON_14 = [ROLL, NLL]
+IDS = [e.id for e in LESSON_14]
+FAR = 1e3  # in units of the tolerance, as in test_exercises_catalogue.py
+
+# the faults that only a special case shows (confident logits of 40 or 1e4)
+SPECIAL = {
+    "piano_roll": set(),
+    "bernoulli_nll": {"from_probabilities_clipped", "probabilities_unclipped", "sigmoid_overflow"},
+}
+
+
+@pytest.fixture(autouse=True)
+def _isolated(monkeypatch, tmp_path):
+    monkeypatch.setenv("RNNCOURSE_NO_PROGRESS", "1")
+    monkeypatch.setenv("RNNCOURSE_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("RNNCOURSE_STRICT", raising=False)
+    monkeypatch.delenv("RNNCOURSE_CONTEXT", raising=False)
+
+
+def _verdict(e, fn):
+    result = e.evaluate(fn)
+    return result.status, result.mistake
+
+
+# ----------------------------------------------------------------------------- the shared checks
+def _load(name):
+    path = Path(__file__).with_name(name)
+    spec = importlib.util.spec_from_file_location(f"_lesson14_{path.stem}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+_SKIP = {"test_exercise_exists_with_lesson_and_hints"}  # over REQUIRED ids; see test_metadata below
+
+
+def _shared_checks():
+    """(module, test function name, extra keyword arguments) for every shared per-exercise test."""
+    out = []
+    for module in (_load("test_exercises_catalogue.py"), _load("test_exercises_behaviour.py")):
+        for name, fn in vars(module).items():
+            if not name.startswith("test_") or name in _SKIP or not callable(fn):
+                continue
+            if "exercise_id" not in inspect.signature(fn).parameters:
+                continue
+            grids = [{}]
+            for mark in getattr(fn, "pytestmark", []):
+                if mark.name != "parametrize" or mark.args[0] == "exercise_id":
+                    continue
+                argnames = [a.strip() for a in mark.args[0].split(",")] if isinstance(mark.args[0], str) else list(
+                    mark.args[0])
+                values = [v if len(argnames) > 1 else (v,) for v in mark.args[1]]
+                grids = [{**g, **dict(zip(argnames, v))} for g in grids for v in values]
+            out += [(module, name, g) for g in grids]
+    return out
+
+
+SHARED = _shared_checks()
+
+
+@pytest.fixture
+def registered(monkeypatch):
+    for e in LESSON_14:
+        monkeypatch.setitem(ex.EXERCISES, e.id, e)
+
+
+@pytest.mark.parametrize("exercise_id", IDS)
+@pytest.mark.parametrize(
+    ("module", "name", "kwargs"),
+    SHARED,
+    ids=[f"{n}-{'-'.join(map(str, k.values()))}".rstrip("-") for _, n, k in SHARED],
+)
+def test_shared_catalogue_and_behaviour_checks(module, name, kwargs, exercise_id, registered, tmp_path, capsys):
+    fn = getattr(module, name)
+    params = inspect.signature(fn).parameters
+    extra = {"tmp_path": tmp_path, "capsys": capsys}
+    fn(exercise_id=exercise_id, **kwargs, **{k: v for k, v in extra.items() if k in params})
+
+
+def test_shared_checks_were_found():
+    names = {n for _, n, _ in SHARED}
+    assert {
+        "test_confusion_matrix_every_variant_named_exactly",
+        "test_variants_far_apart_from_each_other_and_the_reference",
+        "test_stub_is_not_attempted", "test_check_never_raises", "test_reference_passes",
+        "test_messages_do_not_leak_the_solution", "test_input_changing_answer_is_mutated_input",
+        "test_no_fault_impl_equals_reference", "test_raising_answer_is_error_with_learner_line",
+    } <= names
+
+
+# ============================================================================= the module
+@pytest.mark.parametrize("e", LESSON_14, ids=IDS)
+def test_metadata(e):
+    from rnncourse.exercises import core
+
+    assert e.lesson == "14_music"
+    assert isinstance(e, core.Exercise)
+    assert len(e.hints) >= 3 and len(e.faults) >= 3
+    assert len(e.variants) > len(e.faults)
+    assert all(f.message and f.hint for f in e.faults)
+    assert ex.EXERCISES.get(e.id, e) is e  # not registered yet, or registered as this very object
+    assert mx.EXERCISES == tuple(LESSON_14)
+    assert not hasattr(mx, "STATEMENTS") and not hasattr(mx, "STUBS")  # statements live in the lesson
+
+
+def test_references_are_the_package_functions():
+    assert ROLL.reference is chorales.piano_roll
+    assert NLL.reference is metrics.bernoulli_nll
+    assert ROLL.params == ("notes", "n_steps", "lowest", "n_pitches")
+    assert NLL.params == ("logits", "frames")
+
+
+@pytest.mark.parametrize("e", LESSON_14, ids=IDS)
+def test_reference_source_is_the_short_body(e):
+    source = inspect.getsource(e.reference)
+    assert source.startswith(f"def {e.id}(")
+    assert len(source.split('"""')[-1].strip().splitlines()) <= 4
+
+
+@pytest.mark.parametrize("e", LESSON_14, ids=IDS)
+def test_first_case_tells_every_single_mistake_from_the_reference(e):
+    expected = e._expected(0)
+    for f in e.faults:
+        if f.name in SPECIAL[e.id]:
+            continue
+        kind, value, _ = e._variant((f.name,), 0)
+        assert kind == "error" or distance(expected, value) > FAR, f.name
+
+
+@pytest.mark.parametrize("e", LESSON_14, ids=IDS)
+def test_special_faults_are_shown_by_some_case(e):
+    for name in SPECIAL[e.id]:
+        shown = [
+            j for j in range(len(e.cases))
+            if e._variant((name,), j)[0] == "error" or distance(e._expected(j), e._variant((name,), j)[1]) > FAR
+        ]
+        assert shown, name
+
+
+@pytest.mark.parametrize("e", LESSON_14, ids=IDS)
+def test_check_of_the_reference_and_of_wrong_answers_writes_nothing_to_stderr(e, capfd):
+    for v in e.variants:
+        e.check(e.variant_function(v))
+    e.check(e.reference)
+    captured = capfd.readouterr()
+    assert captured.err == ""
+    assert captured.out.count(f"] {e.id}: ") == len(e.variants) + 1
+
+
+# ============================================================================= piano_roll
+def test_roll_cases():
+    assert {f.name for f in ROLL.faults} >= {
+        "note_one_step_too_long", "note_one_step_short", "pitch_not_offset", "pitch_offset_wrong_way",
+        "axes_swapped", "overlap_adds",
+    }
+    labels = " ".join(c.label for c in ROLL.cases)
+    for what in ("four voices", "rest at the start", "silence after", "touching", "lowest and the highest",
+                 "last step", "T=1", "empty list", "unison"):
+        assert what in labels, what
+    touching = overlapping = tail = top = bottom = last = rest_first = 0
+    for j, c in enumerate(ROLL.cases):
+        notes, T, lowest, P = c.args
+        assert T != P and isinstance(notes, list) and all(isinstance(n, tuple) for n in notes)
+        ends = [o + d for _, o, d in notes]
+        tail += bool(notes) and max(ends) < T
+        rest_first += bool(notes) and min(o for _, o, _ in notes) > 0
+        last += T in ends
+        top += any(p == lowest + P - 1 for p, _, _ in notes)
+        bottom += any(p == lowest for p, _, _ in notes)
+        for (p, o, d), (q, r, e) in [(a, b) for a in notes for b in notes if a is not b]:
+            touching += p == q and o + d == r
+            overlapping += p == q and o < r < o + d
+        roll = ROLL._expected(j)
+        assert roll.dtype == np.float32 and roll.shape == (T, P) and set(np.unique(roll)) <= {0.0, 1.0}
+    assert touching and overlapping >= 2 and tail and top and bottom and last and rest_first
+    # pitch_not_offset both fails (an IndexError) and gives values (a wrong column)
+    kinds = {ROLL._variant(("pitch_not_offset",), j)[0] for j in range(len(ROLL.cases))}
+    assert kinds == {"ok", "error"}
+
+
+def test_roll_touching_notes_are_one_run_and_unisons_a_one():
+    roll = ROLL._expected(2)  # 64 struck at steps 0, 2, 5 and 6: one run of 7 steps
+    assert roll[:7, 4].tolist() == [1.0] * 7 and roll[7:, 4].sum() == 0
+    assert ROLL._expected(0).max() == 1.0 and ROLL._variant(("overlap_adds",), 0)[1].max() == 2.0
+
+
+def roll_loop(notes, n_steps, lowest, n_pitches):
+    roll = np.zeros((n_steps, n_pitches))
+    for pitch, onset, duration in notes:
+        for t in range(onset, onset + duration):
+            roll[t, pitch - lowest] = 1
+    return roll
+
+
+def roll_max(notes, n_steps, lowest, n_pitches):
+    roll = np.zeros((n_steps, n_pitches), dtype=np.float32)
+    for pitch, onset, duration in notes:
+        roll[onset:onset + duration, pitch - lowest] += 1
+    return np.minimum(roll, 1)
+
+
+def roll_vectorised(notes, n_steps, lowest, n_pitches):
+    steps = np.arange(n_steps)  # (T,)
+    roll = np.zeros((n_steps, n_pitches))
+    for pitch, onset, duration in notes:
+        sounding = (steps >= onset) & (steps < onset + duration)  # (T,)
+        roll[:, pitch - lowest] = np.maximum(roll[:, pitch - lowest], sounding)
+    return roll
+
+
+def roll_transposed_back(notes, n_steps, lowest, n_pitches):
+    roll = np.zeros((n_pitches, n_steps), dtype=np.float32)
+    for pitch, onset, duration in notes:
+        roll[pitch - lowest, onset:onset + duration] = 1.0
+    return roll.T
+
+
+def roll_clipped_sum(notes, n_steps, lowest, n_pitches):
+    roll = np.zeros((n_steps, n_pitches))
+    for note in notes:
+        pitch, onset, duration = note
+        roll[onset:onset + duration, pitch - lowest] += 1.0
+    return (roll > 0).astype(np.float32)
+
+
+@pytest.mark.parametrize("fn", [roll_loop, roll_max, roll_vectorised, roll_transposed_back, roll_clipped_sum])
+def test_roll_learner_correct_variants_pass(fn):
+    result = ROLL.evaluate(fn)
+    assert result.status == "pass", repr(result)
+
+
+def roll_inclusive_end(notes, n_steps, lowest, n_pitches):
+    roll = np.zeros((n_steps, n_pitches))
+    for pitch, onset, duration in notes:
+        for t in range(onset, min(onset + duration + 1, n_steps)):  # "up to and including the end"
+            roll[t, pitch - lowest] = 1
+    return roll
+
+
+def roll_short(notes, n_steps, lowest, n_pitches):
+    roll = np.zeros((n_steps, n_pitches))
+    for pitch, onset, duration in notes:
+        last = onset + duration - 1
+        roll[onset:last, pitch - lowest] = 1  # the slice stops before `last`
+    return roll
+
+
+def roll_end_step(notes, n_steps, lowest, n_pitches):
+    roll = np.zeros((n_steps, n_pitches))
+    for pitch, start, end in notes:
+        roll[start:end, pitch - lowest] = 1
+    return roll
+
+
+def roll_onsets(notes, n_steps, lowest, n_pitches):
+    roll = np.zeros((n_steps, n_pitches))
+    for pitch, onset, _ in notes:
+        roll[onset, pitch - lowest] = 1
+    return roll
+
+
+def roll_raw_pitch(notes, n_steps, lowest, n_pitches):
+    roll = np.zeros((n_steps, n_pitches))
+    for pitch, onset, duration in notes:
+        roll[onset:onset + duration, pitch] = 1
+    return roll
+
+
+def roll_backwards(notes, n_steps, lowest, n_pitches):
+    roll = np.zeros((n_steps, n_pitches))
+    for pitch, onset, duration in notes:
+        roll[onset:onset + duration, lowest - pitch] = 1
+    return roll
+
+
+def roll_pitch_major(notes, n_steps, lowest, n_pitches):
+    roll = np.zeros((n_pitches, n_steps))
+    for pitch, onset, duration in notes:
+        roll[pitch - lowest, onset:onset + duration] = 1
+    return roll
+
+
+def roll_counts(notes, n_steps, lowest, n_pitches):
+    roll = np.zeros((n_steps, n_pitches))
+    for pitch, onset, duration in notes:
+        roll[onset:onset + duration, pitch - lowest] = roll[onset:onset + duration, pitch - lowest] + 1
+    return roll
+
+
+def roll_pitch_major_raw(notes, n_steps, lowest, n_pitches):
+    roll = np.zeros((n_pitches, n_steps))
+    for pitch, onset, duration in notes:
+        roll[pitch, onset:onset + duration] = 1
+    return roll
+
+
+def roll_long_counts(notes, n_steps, lowest, n_pitches):
+    roll = np.zeros((n_steps, n_pitches))
+    for pitch, onset, duration in notes:
+        roll[onset:onset + duration + 1, pitch - lowest] += 1
+    return roll
+
+
+@pytest.mark.parametrize(
+    ("fn", "mistake"),
+    [
+        (roll_inclusive_end, "note_one_step_too_long"),
+        (roll_short, "note_one_step_short"),
+        (roll_end_step, "duration_read_as_end"),
+        (roll_onsets, "onset_only"),
+        (roll_raw_pitch, "pitch_not_offset"),
+        (roll_backwards, "pitch_offset_wrong_way"),
+        (roll_pitch_major, "axes_swapped"),
+        (roll_counts, "overlap_adds"),
+        (roll_pitch_major_raw, "pitch_not_offset+axes_swapped"),
+        (roll_long_counts, "note_one_step_too_long+overlap_adds"),
+    ],
+)
+def test_roll_learner_mistakes_named(fn, mistake):
+    result = ROLL.evaluate(fn)
+    assert (result.status, result.mistake) == ("mistake", mistake), repr(result)
+
+
+def test_roll_index_error_is_named_with_the_learner_line():
+    result = ROLL.evaluate(roll_raw_pitch)
+    assert result.mistake == "pitch_not_offset" and "raises IndexError" in result.message
+    assert any("roll[onset:onset + duration, pitch] = 1" in d for d in result.details)
+    assert "lowest" in result.message
+
+
+def test_roll_other_statuses():
+    def as_list(notes, n_steps, lowest, n_pitches):
+        return roll_loop(notes, n_steps, lowest, n_pitches).tolist()
+
+    def ints(notes, n_steps, lowest, n_pitches):
+        return roll_loop(notes, n_steps, lowest, n_pitches).astype(int)
+
+    def length_from_notes(notes, n_steps, lowest, n_pitches):
+        T = max((o + d for _, o, d in notes), default=0)
+        return roll_loop(notes, T, lowest, n_pitches)
+
+    def booleans(notes, n_steps, lowest, n_pitches):
+        return roll_loop(notes, n_steps, lowest, n_pitches) > 0
+
+    def sorts_the_notes(notes, n_steps, lowest, n_pitches):
+        notes.sort()
+        return roll_loop(notes, n_steps, lowest, n_pitches)
+
+    assert ROLL.evaluate(as_list).status == "wrong_type"
+    result = ROLL.evaluate(ints)
+    assert result.status == "wrong_type" and "floating-point" in result.message
+    assert ROLL.evaluate(booleans).status == "wrong_type"
+    result = ROLL.evaluate(length_from_notes)
+    assert result.status == "wrong_shape" and "(T, P)" in result.message and "silence after" in result.message
+    assert ROLL.evaluate(sorts_the_notes).status == "mutated_input"
+    assert ROLL.evaluate(lambda notes, n_steps, lowest: None).status == "error"  # no n_pitches
+
+
+# ============================================================================= bernoulli_nll
+def test_nll_cases():
+    assert {f.name for f in NLL.faults} >= {
+        "from_probabilities_clipped", "sigmoid_overflow", "mean_over_pitches", "sum_over_steps", "sign_flipped",
+        "labels_swapped",
+    }
+    labels = " ".join(c.label for c in NLL.cases)
+    for what in ("random logits", "T=1", "+-1e4", "+-40", "all-zero frames", "(B, T, P)"):
+        assert what in labels, what
+    big = {40.0: [0, 0], 1e4: [0, 0]}  # (cases with a matching, with a mismatching entry)
+    for c in NLL.cases:
+        logits, frames = c.args
+        assert logits.shape == frames.shape and logits.shape[-1] == c.dims["P"]
+        assert frames.dtype == np.float32 and set(np.unique(frames)) <= {0.0, 1.0}
+        P, steps = logits.shape[-1], int(np.prod(logits.shape[:-1]))
+        assert P != steps and (logits.ndim == 2 or logits.shape[-2] != P)  # sum and mean never coincide
+        size = float(np.abs(logits).max())
+        if size in big:
+            assert (logits > 0).any() and (logits < 0).any()
+            matches = (logits > 0) == (frames > 0)
+            big[size][0] += matches.all()
+            big[size][1] += (~matches).any()
+    assert big[1e4] == [1, 1] and big[40.0][1] == 1
+    assert {c.args[0].ndim for c in NLL.cases} == {2, 3}
+    assert any(not c.args[1].any() for c in NLL.cases)
+    assert any((c.args[1].sum(-1) >= 2).any() for c in NLL.cases[:1])  # chords in the first case
+
+
+def test_nll_confident_right_model_costs_nothing_and_wrong_costs_the_logit():
+    j = [i for i, c in enumerate(NLL.cases) if "all matching" in c.label][0]
+    assert NLL._expected(j) == 0.0
+    j = [i for i, c in enumerate(NLL.cases) if "+-40" in c.label][0]
+    logits, frames = NLL.cases[j].args
+    wrong = ((logits > 0) != (frames > 0)).sum()
+    assert np.isclose(NLL._expected(j), 40.0 * wrong / logits.shape[0], rtol=1e-12)
+
+
+def nll_softplus(logits, frames):
+    return float(np.mean(np.sum(np.logaddexp(0, logits) - frames * logits, axis=-1)))
+
+
+def nll_two_terms(logits, frames):
+    on = np.logaddexp(0, -logits)  # -log sigmoid(z)
+    off = np.logaddexp(0, logits)  # -log(1 - sigmoid(z))
+    return (frames * on + (1 - frames) * off).sum(axis=-1).mean()
+
+
+def nll_stable_by_hand(logits, frames):
+    softplus = np.maximum(logits, 0) + np.log1p(np.exp(-np.abs(logits)))
+    per_step = (softplus - frames * logits).reshape(-1, logits.shape[-1]).sum(axis=1)
+    return per_step.sum() / len(per_step)
+
+
+def nll_array_scalar(logits, frames):
+    return np.asarray(np.logaddexp(0.0, logits) - frames * logits).sum(-1).mean(keepdims=False)
+
+
+def nll_torch(logits, frames):
+    torch = pytest.importorskip("torch")
+    z, y = torch.as_tensor(logits), torch.as_tensor(frames, dtype=torch.float64)
+    per = torch.nn.functional.binary_cross_entropy_with_logits(z, y, reduction="none")
+    return per.sum(-1).mean().item()
+
+
+@pytest.mark.parametrize("fn", [nll_softplus, nll_two_terms, nll_stable_by_hand, nll_array_scalar, nll_torch])
+def test_nll_learner_correct_variants_pass(fn):
+    result = NLL.evaluate(fn)
+    assert result.status == "pass", repr(result)
+
+
+def _sigmoid(z):
+    return 1 / (1 + np.exp(-z))
+
+
+def nll_clipped(logits, frames):
+    eps = 1e-7
+    p = np.clip(_sigmoid(logits), eps, 1 - eps)
+    return -np.mean(np.sum(frames * np.log(p) + (1 - frames) * np.log(1 - p), axis=-1))
+
+
+def nll_clipped_other_threshold(logits, frames):
+    p = np.clip(_sigmoid(logits), 1e-12, 1 - 1e-12)
+    return -np.mean(np.sum(frames * np.log(p) + (1 - frames) * np.log(1 - p), axis=-1))
+
+
+def nll_textbook(logits, frames):
+    p = _sigmoid(logits)
+    return -np.mean(np.sum(frames * np.log(p) + (1 - frames) * np.log(1 - p), axis=-1))
+
+
+def nll_naive_softplus(logits, frames):
+    return np.mean(np.sum(np.log(1 + np.exp(logits)) - frames * logits, axis=-1))
+
+
+def nll_softmax(logits, frames):
+    z = logits - logits.max(axis=-1, keepdims=True)
+    log_p = z - np.log(np.exp(z).sum(axis=-1, keepdims=True))
+    return float(-(frames * log_p).sum(axis=-1).mean())
+
+
+def nll_only_on(logits, frames):
+    return float((frames * np.logaddexp(0, -logits)).sum(-1).mean())
+
+
+def nll_flipped_labels(logits, frames):
+    y = 1 - frames
+    return float((np.logaddexp(0, logits) - y * logits).sum(-1).mean())
+
+
+def nll_mean_everything(logits, frames):
+    return float(np.mean(np.logaddexp(0, logits) - frames * logits))
+
+
+def nll_sum_everything(logits, frames):
+    return float(np.sum(np.logaddexp(0, logits) - frames * logits))
+
+
+def nll_log_likelihood(logits, frames):
+    return float(np.mean(np.sum(frames * logits - np.logaddexp(0, logits), axis=-1)))
+
+
+def nll_mean_and_flipped(logits, frames):
+    return float(np.mean(frames * logits - np.logaddexp(0, logits)))
+
+
+@pytest.mark.parametrize(
+    ("fn", "mistake"),
+    [
+        (nll_clipped, "from_probabilities_clipped"),
+        (nll_textbook, "probabilities_unclipped"),
+        (nll_naive_softplus, "sigmoid_overflow"),
+        (nll_softmax, "softmax_over_pitches"),
+        (nll_only_on, "off_notes_ignored"),
+        (nll_flipped_labels, "labels_swapped"),
+        (nll_mean_everything, "mean_over_pitches"),
+        (nll_sum_everything, "sum_over_steps"),
+        (nll_log_likelihood, "sign_flipped"),
+        (nll_mean_and_flipped, "mean_over_pitches+sign_flipped"),
+    ],
+)
+def test_nll_learner_mistakes_named(fn, mistake):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a RuntimeWarning inside the check would be a checker failure
+        result = NLL.evaluate(fn)
+    assert (result.status, result.mistake) == ("mistake", mistake), repr(result)
+
+
+def test_nll_overflow_and_nan_are_told_on_the_confident_cases():
+    result = NLL.evaluate(nll_naive_softplus)
+    assert "1e4" in " ".join(result.details) and "overflow" in result.message
+    result = NLL.evaluate(nll_textbook)
+    assert "NaN" in result.message and "+-" in " ".join(result.details)
+
+
+def test_nll_other_clipping_threshold_is_wrong_values_on_the_confident_case():
+    result = NLL.evaluate(nll_clipped_other_threshold)
+    assert result.status == "wrong_values" and "+-1e4" in result.message and "rounds to exactly" in result.message
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [nll_textbook, nll_naive_softplus, nll_clipped, nll_clipped_other_threshold,
+     lambda logits, frames: float("nan"), lambda logits, frames: np.inf,
+     lambda logits, frames: np.log(frames).sum(), lambda logits, frames: 1 / 0],
+)
+def test_nll_wrong_answers_with_inf_or_nan_write_nothing_to_stderr(fn, capfd, recwarn):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        NLL.check(fn)
+    captured = capfd.readouterr()
+    assert captured.err == "" and captured.out.count("] bernoulli_nll: ") == 1
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
+
+
+def test_nll_other_statuses():
+    def per_step(logits, frames):
+        return (np.logaddexp(0, logits) - frames * logits).sum(-1)
+
+    def as_list(logits, frames):
+        return [nll_softplus(logits, frames)]
+
+    def as_string(logits, frames):
+        return f"{nll_softplus(logits, frames):.6f}"
+
+    def uses_batch_axis(logits, frames):
+        B, T, P = logits.shape  # ValueError on the (T, P) cases
+        return nll_softplus(logits, frames)
+
+    result = NLL.evaluate(per_step)
+    assert result.status == "wrong_shape" and "single number" in result.message
+    assert NLL.evaluate(as_list).status == "wrong_type"
+    assert NLL.evaluate(as_string).status == "wrong_type"
+    result = NLL.evaluate(uses_batch_axis)
+    assert result.status == "error" and "ValueError" in " ".join(result.details)
+    assert any("B, T, P = logits.shape" in d for d in result.details)
+    assert NLL.evaluate(lambda logits: 0.0).status == "error"  # no frames parameter
