@@ -30,7 +30,7 @@ four parts: tied notes are merged, grace notes (3 in the corpus) dropped, rests 
 repeat signs are not expanded (the music is read once, as written; 156 of the kept chorales
 have some) and fermatas do not lengthen notes. On a grid of ``step`` quarter lengths (0.5:
 eighth notes) onset and end are rounded to the nearest grid point (halves up), and a note whose
-onset and end round to the same point is dropped (:func:`score_to_notes`). At step 0.5, 2,119
+onset and end round to the same point is dropped (``score_to_notes``). At step 0.5, 2,119
 of the 75,705 notes of the kept chorales (sixteenths, dotted eighths, a few 32nds) start or
 end off the grid and 1,061 (1.4 %) vanish, mostly the second of two sixteenths, absorbed by
 its neighbour; at step 0.25 nothing but a few 32nds is lost. Consecutive notes of one part
@@ -816,7 +816,7 @@ def read_midi_notes(path, step) -> list:
     The file's note-on and note-off events are read directly (music21's ``midi.MidiFile``, all
     tracks and channels together, tempo ignored: times are in quarter notes), not through
     music21's conversion to a score, which splits long notes into tied pieces across voices.
-    Onset and end are rounded to the grid as in :func:`score_to_notes`.
+    Onset and end are rounded to the grid as in ``score_to_notes``.
 
     Parameters
     ----------
