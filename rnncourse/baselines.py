@@ -582,6 +582,10 @@ class _FrameBaseline:
 
     n_pitches: int
 
+    def _fitted(self) -> None:
+        if not hasattr(self, "n_pitches"):
+            raise ValueError(f"{type(self).__name__} is not fitted yet: call .fit(train_rolls) first")
+
     def logits(self, roll) -> np.ndarray:  # pragma: no cover - defined by each baseline
         raise NotImplementedError
 
@@ -591,6 +595,7 @@ class _FrameBaseline:
         the number of frames, as ``rnncourse.models.music.nll_per_step``."""
         from rnncourse.metrics import bernoulli_nll
 
+        self._fitted()
         rolls = _binary_rolls(rolls, n_pitches=self.n_pitches)
         total = sum(bernoulli_nll(self.logits(r), r) * len(r) for r in rolls)
         return float(total / sum(len(r) for r in rolls))
@@ -613,6 +618,7 @@ class IndependentBernoulli(_FrameBaseline):
 
     def logits(self, roll) -> np.ndarray:
         """The same logits at every step of ``roll`` (T, P)."""
+        self._fitted()
         roll = _binary_rolls([roll], "roll", self.n_pitches)[0]
         return np.broadcast_to(_logit(self.probs), roll.shape).copy()  # (T, P)
 
@@ -649,6 +655,7 @@ class RepeatPreviousFrame(_FrameBaseline):
 
     def logits(self, roll) -> np.ndarray:
         """Logits (T, P) of each frame of ``roll`` given the frame before it."""
+        self._fitted()
         roll = _binary_rolls([roll], "roll", self.n_pitches)[0]
         prev = np.concatenate([np.zeros((1, roll.shape[1])), roll[:-1]])  # (T, P)
         return np.where(prev == 1, _logit(self.p_on[1]), _logit(self.p_on[0]))
