@@ -628,7 +628,7 @@ class RepeatPreviousFrame(_FrameBaseline):
     two-state Markov chain per pitch,
 
     .. math::
-        p(x_{t,p} = 1 \mid x_{t-1,p} = s) = rac{n_{p}(s 	o 1) + 1}{n_{p}(s) + 2},
+        p(x_{t,p} = 1 \mid x_{t-1,p} = s) = \frac{n_{p}(s \to 1) + 1}{n_{p}(s) + 2},
         \qquad s \in \{0, 1\},
 
     counted over consecutive training frames (each piece starts from a silent frame), with

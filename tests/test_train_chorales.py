@@ -13,6 +13,8 @@ import math
 import numpy as np
 import pytest
 
+from rnncourse.models.music import BOOK_CONFIGS
+
 pytest.importorskip("torch")
 
 import rnncourse.datasets  # noqa: E402
@@ -22,7 +24,7 @@ from rnncourse.cli import main  # noqa: E402
 from rnncourse.datasets.chorales import ChoraleData  # noqa: E402
 
 BASELINES = ("IndependentBernoulli", "RepeatPreviousFrame")
-MODELS = ("tanh RNN-64", "GRU-64", "LSTM-64")
+MODELS = ("tanh RNN-128", "GRU-72", "LSTM-60")
 RESULTS = "NLL per step, nats [valid, test]"
 P = 8
 
@@ -67,7 +69,8 @@ def test_train_chorales_reports_baselines_and_three_cells(fake_chorales, tmp_pat
     assert calls == [((), {})]  # the task loads the whole corpus, with the defaults
     report = json.loads((tmp_path / "report.json").read_text())
     assert report["task"] == "chorales" and list(report["configs"]) == ["rnn", "gru", "lstm"]
-    assert all(c["steps"] == 3 and c["hidden_size"] == 64 and c["cell"] == cell
+    assert all(c["steps"] == 3 and c["cell"] == cell
+               and c["hidden_size"] == BOOK_CONFIGS[cell].hidden_size
                for cell, c in report["configs"].items())
     assert report["pieces [train, valid, test]"] == [6, 2, 2]
     assert report["step (quarter lengths)"] == 0.5
@@ -94,13 +97,13 @@ def test_train_chorales_with_cell_trains_only_that_cell(fake_chorales, tmp_path)
     assert _train(tmp_path, "--cell", "lstm") == 0
     report = json.loads((tmp_path / "report.json").read_text())
     assert list(report["configs"]) == ["lstm"] and report["configs"]["lstm"]["cell"] == "lstm"
-    assert set(report[RESULTS]) == set(BASELINES) | {"LSTM-64"}
+    assert set(report[RESULTS]) == set(BASELINES) | {"LSTM-60"}
 
 
 def test_train_chorales_without_baselines_reports_the_models_only(fake_chorales, tmp_path, capsys):
     assert _train(tmp_path, "--no-baselines", "--cell", "rnn") == 0
     results = _results(tmp_path)
-    assert set(results) == {"tanh RNN-64"}
+    assert set(results) == {"tanh RNN-128"}
     out = capsys.readouterr().out
     assert not any(name in out for name in BASELINES)
     assert not any(name in (tmp_path / "report.md").read_text() for name in BASELINES)

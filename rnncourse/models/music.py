@@ -25,7 +25,6 @@ Shapes: frames (T, B, P), time-major; logits the same; H the hidden size.
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -33,6 +32,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from rnncourse.models._config import check_positive_ints, check_positive_reals, check_seed, replace as _replace
 from rnncourse.torch import init_uniform_, make_generator
 from rnncourse.torch.train import History, fit
 
@@ -73,27 +73,21 @@ class MusicConfig:
     def __post_init__(self):
         if self.cell not in CELLS:
             raise ValueError(f"cell must be one of {CELLS}, got {self.cell!r}")
-        for name in ("hidden_size", "num_layers", "steps", "batch_size", "seq_len"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
-        for name in ("lr", "clip_norm"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) \
-                    or not 0 < value < float("inf"):
-                raise ValueError(f"{name} must be a positive finite number, got {value!r}")
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
-            raise ValueError(f"seed must be a non-negative integer, got {self.seed!r}")
+        check_positive_ints(self, ("hidden_size", "num_layers", "steps", "batch_size", "seq_len"))
+        check_positive_reals(self, ("lr", "clip_norm"))
+        check_seed(self)
 
-    def replace(self, **changes) -> "MusicConfig":
-        """A copy with some fields changed (validated again)."""
-        return dataclasses.replace(self, **changes)
+    replace = _replace
 
 
-#: The configurations of lesson 14: the same size and steps for the three cells.
-BOOK_CONFIGS = {cell: MusicConfig(cell=cell) for cell in CELLS}
-#: Bigger and longer (``--full``; a GPU when there is one).
-FULL_CONFIGS = {cell: c.replace(hidden_size=256, steps=4000) for cell, c in BOOK_CONFIGS.items()}
+#: The configurations of lesson 14: about the same number of parameters for the three cells
+#: (about 31,000 for 54 pitches: H = 128, 72 and 60), as Chung et al. (2014) compared them, and
+#: the same steps.
+BOOK_CONFIGS = {cell: MusicConfig(cell=cell, hidden_size=H)
+                for cell, H in (("rnn", 128), ("gru", 72), ("lstm", 60))}
+#: Bigger and longer (``--full``; a GPU when there is one); still about equal in parameters.
+FULL_CONFIGS = {cell: c.replace(hidden_size=2 * c.hidden_size, steps=4000)
+                for cell, c in BOOK_CONFIGS.items()}
 
 
 class NextFrameModel(nn.Module):
