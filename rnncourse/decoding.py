@@ -24,11 +24,11 @@ checked by a wrapper applied after each definition (``f = _checked(f, _f_args)``
 
 from __future__ import annotations
 
-import functools
-import inspect
 from numbers import Integral, Real
 
 import numpy as np
+
+from ._checked import checked as _checked
 
 __all__ = [
     "softmax",
@@ -143,18 +143,6 @@ def _beam_search_step_args(scores, log_probs, beam_width):
         if np.any(np.isnan(x)) or np.any(x == np.inf):
             raise ValueError(f"{name} must not contain NaN or +inf (-inf, an impossible token, is allowed)")
     return scores, log_probs, _positive_int(beam_width, "beam_width")
-
-
-def _checked(fn, check_args):
-    """``fn`` whose arguments are first checked and converted by ``check_args``."""
-    signature = inspect.signature(fn)
-
-    @functools.wraps(fn)  # keeps the name, the docstring and (in __wrapped__) the source
-    def checked(*args, **kwargs):
-        bound = signature.bind(*args, **kwargs)
-        return fn(*check_args(*bound.args))
-
-    return checked
 
 
 # ----------------------------------------------------------------------------- one next token

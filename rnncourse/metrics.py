@@ -32,6 +32,8 @@ from statistics import NormalDist
 
 import numpy as np
 
+from ._checked import checked as _checked
+
 __all__ = [
     "perplexity",
     "bits_per_char",
@@ -681,22 +683,6 @@ def bernoulli_nll(logits, frames):
     """
     per_pitch = np.logaddexp(0.0, logits) - frames * logits  # (..., P)
     return float(per_pitch.sum(axis=-1).mean())
-
-
-def _checked(fn, check_args):
-    """``fn`` whose arguments are first checked and converted by ``check_args``; ``inspect``
-    still shows ``fn``'s own source (the reference solution of an exercise)."""
-    import functools
-    import inspect
-
-    signature = inspect.signature(fn)
-
-    @functools.wraps(fn)
-    def checked(*args, **kwargs):
-        bound = signature.bind(*args, **kwargs)
-        return fn(*check_args(*bound.args))
-
-    return checked
 
 
 bernoulli_nll = _checked(bernoulli_nll, _bernoulli_nll_args)

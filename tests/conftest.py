@@ -11,6 +11,10 @@ The ``backend`` fixture runs a test once per backend:
   cuDNN, so that the products are true float32; rtol = 1e-4 and atol = 1e-5. torch.nn runs
   cuDNN kernels there, which sum in a different order, and the sequences in the tests are
   short (T <= 6, H <= 6), so the float32 rounding differences stay near 1e-6.
+
+The ``exercise_isolation`` fixture keeps the exercise checkers from reading the
+environment they run in and from recording progress; the exercise test files request it for
+every test with ``pytestmark = pytest.mark.usefixtures("exercise_isolation")``.
 """
 
 from __future__ import annotations
@@ -27,6 +31,16 @@ def _cuda_available() -> bool:
     import torch
 
     return torch.cuda.is_available()
+
+
+@pytest.fixture
+def exercise_isolation(monkeypatch, tmp_path):
+    """No progress recorded, a data folder of the test's own, and neither strict mode nor a
+    context (book, CI) set: the exercises behave as for a learner at a notebook."""
+    monkeypatch.setenv("RNNCOURSE_NO_PROGRESS", "1")
+    monkeypatch.setenv("RNNCOURSE_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("RNNCOURSE_STRICT", raising=False)
+    monkeypatch.delenv("RNNCOURSE_CONTEXT", raising=False)
 
 
 def pytest_collection_modifyitems(config, items):

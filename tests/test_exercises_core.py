@@ -14,12 +14,7 @@ from rnncourse.exercises import core, runner
 from rnncourse.exercises.core import STATUSES
 
 
-@pytest.fixture(autouse=True)
-def _isolated(monkeypatch, tmp_path):
-    monkeypatch.setenv("RNNCOURSE_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("RNNCOURSE_NO_PROGRESS", "1")
-    monkeypatch.delenv("RNNCOURSE_STRICT", raising=False)
-    monkeypatch.delenv("RNNCOURSE_CONTEXT", raising=False)
+pytestmark = pytest.mark.usefixtures("exercise_isolation")
 
 
 def correct_step(x, h_prev, W_xh, W_hh, b_h):

@@ -35,12 +35,7 @@ SPECIAL = {
 }
 
 
-@pytest.fixture(autouse=True)
-def _isolated(monkeypatch, tmp_path):
-    monkeypatch.setenv("RNNCOURSE_NO_PROGRESS", "1")
-    monkeypatch.setenv("RNNCOURSE_DATA_DIR", str(tmp_path))
-    monkeypatch.delenv("RNNCOURSE_STRICT", raising=False)
-    monkeypatch.delenv("RNNCOURSE_CONTEXT", raising=False)
+pytestmark = pytest.mark.usefixtures("exercise_isolation")
 
 
 def _verdict(e, fn):

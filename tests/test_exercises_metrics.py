@@ -13,12 +13,7 @@ from rnncourse.exercises.metric_exercises import masked_perplexity as E
 FAR = 1e3  # in units of the tolerance, as in test_exercises_catalogue.py
 
 
-@pytest.fixture(autouse=True)
-def _isolated(monkeypatch, tmp_path):
-    monkeypatch.setenv("RNNCOURSE_NO_PROGRESS", "1")
-    monkeypatch.setenv("RNNCOURSE_DATA_DIR", str(tmp_path))
-    monkeypatch.delenv("RNNCOURSE_STRICT", raising=False)
-    monkeypatch.delenv("RNNCOURSE_CONTEXT", raising=False)
+pytestmark = pytest.mark.usefixtures("exercise_isolation")
 
 
 def test_exercise_metadata():

@@ -10,12 +10,7 @@ import rnncourse.exercises as ex
 from rnncourse.exercises import solutions as S
 
 
-@pytest.fixture(autouse=True)
-def _isolated(monkeypatch, tmp_path):
-    monkeypatch.setenv("RNNCOURSE_NO_PROGRESS", "1")
-    monkeypatch.setenv("RNNCOURSE_DATA_DIR", str(tmp_path))
-    monkeypatch.delenv("RNNCOURSE_STRICT", raising=False)
-    monkeypatch.delenv("RNNCOURSE_CONTEXT", raising=False)
+pytestmark = pytest.mark.usefixtures("exercise_isolation")
 
 
 @pytest.mark.parametrize(("shape", "V"), [((7,), 5), ((4, 3), 6), ((1, 3), 4), ((5, 1), 2), ((3, 2), 1), ((2, 3, 4), 3)])

@@ -19,12 +19,7 @@ MEAN = px.masked_mean_pool
 FAR = 1e3  # in units of the tolerance, as in test_exercises_catalogue.py
 
 
-@pytest.fixture(autouse=True)
-def _isolated(monkeypatch, tmp_path):
-    monkeypatch.setenv("RNNCOURSE_NO_PROGRESS", "1")
-    monkeypatch.setenv("RNNCOURSE_DATA_DIR", str(tmp_path))
-    monkeypatch.delenv("RNNCOURSE_STRICT", raising=False)
-    monkeypatch.delenv("RNNCOURSE_CONTEXT", raising=False)
+pytestmark = pytest.mark.usefixtures("exercise_isolation")
 
 
 def _status(e, fn):

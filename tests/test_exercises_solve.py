@@ -30,12 +30,7 @@ def code(source: str) -> str:
     return "```{code-cell} ipython3\n" + textwrap.dedent(source).strip("\n") + "\n```\n\n"
 
 
-@pytest.fixture(autouse=True)
-def _env(monkeypatch, tmp_path):
-    monkeypatch.setenv("RNNCOURSE_NO_PROGRESS", "1")
-    monkeypatch.setenv("RNNCOURSE_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.delenv("RNNCOURSE_STRICT", raising=False)
-    monkeypatch.delenv("RNNCOURSE_CONTEXT", raising=False)
+pytestmark = pytest.mark.usefixtures("exercise_isolation")
 
 
 STUB_CELL = '''\

@@ -105,6 +105,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .._checked import checked as _checked
+
 __all__ = ["piano_roll", "roll_to_notes", "score_to_notes", "score_steps", "load_chorales",
            "ChoraleData", "write_midi", "read_midi_notes", "CHORALES_SOURCE"]
 
@@ -182,20 +184,6 @@ def piano_roll(notes, n_steps, lowest, n_pitches):
     for pitch, onset, duration in notes:
         roll[onset:onset + duration, pitch - lowest] = 1.0
     return roll
-
-
-def _checked(fn, check_args):
-    import functools
-    import inspect
-
-    signature = inspect.signature(fn)
-
-    @functools.wraps(fn)  # keeps the name, the docstring and the source
-    def checked(*args, **kwargs):
-        bound = signature.bind(*args, **kwargs)
-        return fn(*check_args(*bound.args))
-
-    return checked
 
 
 piano_roll = _checked(piano_roll, _piano_roll_args)

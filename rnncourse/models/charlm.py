@@ -33,6 +33,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from rnncourse.models._config import check_positive_ints, check_positive_reals, replace as _replace
 from rnncourse.torch import init_uniform_, make_generator
 from rnncourse.torch.train import clip_grad_norm_, detach_state
 
@@ -88,20 +89,13 @@ class CharLMConfig:
     def __post_init__(self):
         if self.cell not in CELLS:
             raise ValueError(f"cell must be one of {CELLS}, got {self.cell!r}")
-        for name in ("embed_size", "hidden_size", "num_layers", "batch_size", "bptt", "steps",
-                     "eval_every", "eval_chars"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        check_positive_ints(self, ("embed_size", "hidden_size", "num_layers", "batch_size", "bptt", "steps",
+                                   "eval_every", "eval_chars"))
         if not 0.0 <= self.dropout < 1.0:
             raise ValueError(f"dropout must lie in [0, 1), got {self.dropout!r}")
-        for name in ("lr", "clip_norm"):
-            if not getattr(self, name) > 0:
-                raise ValueError(f"{name} must be positive, got {getattr(self, name)!r}")
+        check_positive_reals(self, ("lr", "clip_norm"))
 
-    def replace(self, **changes) -> "CharLMConfig":
-        """A copy with some fields changed (validated again)."""
-        return dataclasses.replace(self, **changes)
+    replace = _replace
 
 
 #: The configuration the lesson trains in the book: about 40 s on two CPU cores.

@@ -29,7 +29,6 @@ lengths (B,); logits (B, C) for C classes; H the hidden size.
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -38,6 +37,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
+from rnncourse.models._config import check_positive_ints, check_positive_reals, check_seed, replace as _replace
 from rnncourse.pooling import masked_max_pool, masked_mean_pool
 from rnncourse.torch import init_uniform_, make_generator
 from rnncourse.torch.train import History, fit
@@ -97,24 +97,16 @@ class ClassifierConfig:
             raise ValueError(f"cell must be one of {CELLS}, got {self.cell!r}")
         if self.pooling not in POOLINGS:
             raise ValueError(f"pooling must be one of {POOLINGS}, got {self.pooling!r}")
-        for name in ("hidden_size", "num_layers", "embed_size", "steps", "batch_size"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
-        for name in ("lr", "clip_norm"):
-            if not getattr(self, name) > 0:
-                raise ValueError(f"{name} must be positive, got {getattr(self, name)!r}")
+        check_positive_ints(self, ("hidden_size", "num_layers", "embed_size", "steps", "batch_size"))
+        check_positive_reals(self, ("lr", "clip_norm"))
         if not self.weight_decay >= 0:
             raise ValueError(f"weight_decay must be >= 0, got {self.weight_decay!r}")
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
-            raise ValueError(f"seed must be a non-negative integer, got {self.seed!r}")
+        check_seed(self)
         size = self.frame_encoder_size
         if isinstance(size, bool) or not isinstance(size, int) or size < 0:
             raise ValueError(f"frame_encoder_size must be a non-negative integer, got {size!r}")
 
-    def replace(self, **changes) -> "ClassifierConfig":
-        """A copy with some fields changed (validated again)."""
-        return dataclasses.replace(self, **changes)
+    replace = _replace
 
 
 #: The configurations of ``rnncourse train sentiment|speakers|dna|video`` and of lesson 13's

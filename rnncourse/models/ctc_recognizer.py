@@ -25,7 +25,6 @@ H the hidden size per direction.
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -34,6 +33,7 @@ from torch import Tensor, nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from rnncourse.decoding import ctc_greedy_decode
+from rnncourse.models._config import check_positive_ints, check_positive_reals, check_seed, replace as _replace
 from rnncourse.torch import init_uniform_, make_generator
 from rnncourse.torch.train import History, fit
 
@@ -71,21 +71,11 @@ class CTCConfig:
     seed: int = 0
 
     def __post_init__(self):
-        for name in ("hidden_size", "num_layers", "steps", "batch_size"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
-        for name in ("lr", "clip_norm"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) \
-                    or not 0 < value < float("inf"):
-                raise ValueError(f"{name} must be a positive finite number, got {value!r}")
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
-            raise ValueError(f"seed must be a non-negative integer, got {self.seed!r}")
+        check_positive_ints(self, ("hidden_size", "num_layers", "steps", "batch_size"))
+        check_positive_reals(self, ("lr", "clip_norm"))
+        check_seed(self)
 
-    def replace(self, **changes) -> "CTCConfig":
-        """A copy with some fields changed (validated again)."""
-        return dataclasses.replace(self, **changes)
+    replace = _replace
 
 
 #: The configuration of lesson 13 (a few seconds to twenty on a 2-core CPU).

@@ -44,7 +44,6 @@ time-major, (W, B, D); ``forward`` also takes univariate windows as rows, (B, W)
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -52,6 +51,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from rnncourse.models._config import check_positive_ints, check_positive_reals, check_seed, replace as _replace
 from rnncourse.torch import init_uniform_, make_generator
 from rnncourse.torch.train import History, fit
 
@@ -92,21 +92,13 @@ class ForecasterConfig:
     def __post_init__(self):
         if self.cell not in CELLS:
             raise ValueError(f"cell must be one of {CELLS}, got {self.cell!r}")
-        for name in ("hidden_size", "num_layers", "steps", "batch_size"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
-        for name in ("lr", "clip_norm"):
-            if not getattr(self, name) > 0:
-                raise ValueError(f"{name} must be positive, got {getattr(self, name)!r}")
+        check_positive_ints(self, ("hidden_size", "num_layers", "steps", "batch_size"))
+        check_positive_reals(self, ("lr", "clip_norm"))
         if not self.weight_decay >= 0:
             raise ValueError(f"weight_decay must be >= 0, got {self.weight_decay!r}")
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
-            raise ValueError(f"seed must be a non-negative integer, got {self.seed!r}")
+        check_seed(self)
 
-    def replace(self, **changes) -> "ForecasterConfig":
-        """A copy with some fields changed (validated again)."""
-        return dataclasses.replace(self, **changes)
+    replace = _replace
 
 
 #: The configurations of lesson 12: for about 1,000 windows of length <= 30, a few seconds each on a

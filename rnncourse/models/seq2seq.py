@@ -73,7 +73,6 @@ machine translation", EMNLP 2015 (multiplicative attention, and the output layer
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -83,6 +82,7 @@ from torch import Tensor, nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from rnncourse.attention import additive_attention
+from rnncourse.models._config import check_positive_ints, check_positive_reals, check_seed, replace as _replace
 from rnncourse.teacher_forcing import teacher_forcing_inputs
 from rnncourse.torch import init_uniform_, make_generator
 from rnncourse.torch.train import History, fit
@@ -135,20 +135,11 @@ class Seq2SeqConfig:
         for name in ("attention", "bidirectional"):
             if not isinstance(getattr(self, name), bool):
                 raise ValueError(f"{name} must be True or False, got {getattr(self, name)!r}")
-        for name in ("hidden_size", "embed_size", "attention_size", "steps", "batch_size"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
-        for name in ("lr", "clip_norm"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < float("inf"):
-                raise ValueError(f"{name} must be a positive number, got {value!r}")
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
-            raise ValueError(f"seed must be a non-negative integer, got {self.seed!r}")
+        check_positive_ints(self, ("hidden_size", "embed_size", "attention_size", "steps", "batch_size"))
+        check_positive_reals(self, ("lr", "clip_norm"), what="a positive number")
+        check_seed(self)
 
-    def replace(self, **changes) -> "Seq2SeqConfig":
-        """A copy with some fields changed (validated again)."""
-        return dataclasses.replace(self, **changes)
+    replace = _replace
 
 
 #: ``rnncourse train dates`` (dates in many formats -> ISO 8601, 20k pairs, S <= ~30, T = 11).

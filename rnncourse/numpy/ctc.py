@@ -59,13 +59,12 @@ the argument conventions of ``torch.nn.functional.ctc_loss`` (PyTorch 2.x).
 
 from __future__ import annotations
 
-import functools
-import inspect
 from numbers import Integral
 from typing import NamedTuple
 
 import numpy as np
 
+from .._checked import checked as _checked
 from ._check import to_numpy
 
 __all__ = [
@@ -81,22 +80,6 @@ REDUCTIONS = ("none", "mean", "sum")
 
 
 # ----------------------------------------------------------------------------- argument checks
-def _checked(fn, check_args):
-    """``fn`` whose arguments are first checked and converted by ``check_args``.
-
-    The pattern of :mod:`rnncourse.decoding`: ``inspect.getsource(fn)`` and ``help(fn)`` still
-    show the function itself (the algorithm alone, runnable when pasted into a notebook).
-    """
-    signature = inspect.signature(fn)
-
-    @functools.wraps(fn)  # keeps the name, the docstring and (in __wrapped__) the source
-    def checked(*args, **kwargs):
-        bound = signature.bind(*args, **kwargs)
-        return fn(*check_args(*bound.args))
-
-    return checked
-
-
 def _float_array(x, name):
     """``x`` (array_like or torch tensor) as a float64 array, else TypeError naming ``name``."""
     try:
