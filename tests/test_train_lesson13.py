@@ -49,8 +49,11 @@ def test_train_handwriting_reports_cer_and_exact_match_of_both_readers(handwriti
         assert 0 <= cer <= 1, key
         assert 0 <= low <= acc <= high <= 1, key
         assert n == N_LINES[key.rsplit(" on ", 1)[1]], key
-    # the baseline needs no training: it already reads most test lines
-    assert results[f"{SEGMENTATION} on test"][0] < 0.15
+    # the baseline needs no training, but the lines' digits are cropped to their ink, so neighbours
+    # touch and cutting at empty columns merges them: it reads well under half the lines exactly
+    assert report["settings"]["crop"] is True
+    assert 0.2 < results[f"{SEGMENTATION} on test"][0] < 0.6
+    assert results[f"{SEGMENTATION} on test"][1] < 0.5
 
 
 def test_train_handwriting_writes_a_markdown_table(handwriting):
