@@ -32,7 +32,7 @@ FAR = 1e3  # in units of the tolerance, as in test_exercises_catalogue.py
 # the faults that only a special case shows (confident logits of 40 or 1e4)
 SPECIAL = {
     "piano_roll": set(),
-    "bernoulli_nll": {"from_probabilities_clipped", "probabilities_unclipped", "sigmoid_overflow"},
+    "bernoulli_nll": {"from_probabilities_clipped", "probabilities_unclipped", "sigmoid_overflow", "eps_inside_log"},
 }
 
 
@@ -145,7 +145,10 @@ def test_first_case_tells_every_single_mistake_from_the_reference(e):
     for f in e.faults:
         if f.name in SPECIAL[e.id]:
             continue
-        kind, value, _ = e._variant((f.name,), 0)
+        kind, value, args = e._variant((f.name,), 0)
+        if f.status == "mutated_input":  # the right values, the inputs changed
+            assert distance(expected, value) == 0.0 and distance(e.cases[0].args, args) > FAR, f.name
+            continue
         assert kind == "error" or distance(expected, value) > FAR, f.name
 
 
@@ -378,6 +381,109 @@ def test_roll_other_statuses():
     assert ROLL.evaluate(lambda notes, n_steps, lowest: None).status == "error"  # no n_pitches
 
 
+# learners' mistakes in the column (the pitch) and in the input list, named
+def roll_one_column_low(notes, n_steps, lowest, n_pitches):
+    roll = np.zeros((n_steps, n_pitches), dtype=np.float32)
+    for pitch, onset, duration in notes:
+        roll[onset:onset + duration, pitch - lowest - 1] = 1
+    return roll
+
+
+def roll_one_column_high(notes, n_steps, lowest, n_pitches):
+    roll = np.zeros((n_steps, n_pitches), dtype=np.float32)
+    for pitch, onset, duration in notes:
+        column = pitch - lowest + 1  # "column 1 is the lowest pitch"
+        roll[onset:onset + duration, column] = 1
+    return roll
+
+
+def roll_score_order(notes, n_steps, lowest, n_pitches):
+    highest = lowest + n_pitches - 1
+    roll = np.zeros((n_steps, n_pitches), dtype=np.float32)
+    for pitch, onset, duration in notes:
+        roll[onset:onset + duration, highest - pitch] = 1  # high notes first, as on a score
+    return roll
+
+
+def roll_score_order_loop(notes, n_steps, lowest, n_pitches):
+    roll = np.zeros((n_steps, n_pitches))
+    for pitch, onset, duration in notes:
+        for t in range(onset, onset + duration):
+            roll[t, lowest + n_pitches - 1 - pitch] = 1.0
+    return roll
+
+
+def roll_score_image(notes, n_steps, lowest, n_pitches):
+    image = np.zeros((n_pitches, n_steps))  # an image: high pitches at the top, time to the right
+    for pitch, onset, duration in notes:
+        image[lowest + n_pitches - 1 - pitch, onset:onset + duration] = 1
+    return image
+
+
+def roll_sorted_in_place(notes, n_steps, lowest, n_pitches):
+    notes.sort()  # "in order of pitch"
+    roll = np.zeros((n_steps, n_pitches), dtype=np.float32)
+    for pitch, onset, duration in notes:
+        roll[onset:onset + duration, pitch - lowest] = 1
+    return roll
+
+
+def roll_sorted_copy(notes, n_steps, lowest, n_pitches):
+    roll = np.zeros((n_steps, n_pitches), dtype=np.float32)
+    for pitch, onset, duration in sorted(notes):
+        roll[onset:onset + duration, pitch - lowest] = 1
+    return roll
+
+
+@pytest.mark.parametrize(
+    ("fn", "status", "mistake"),
+    [
+        (roll_one_column_low, "mistake", "pitch_off_by_one"),
+        (roll_one_column_high, "mistake", "pitch_off_by_one_high"),
+        (roll_score_order, "mistake", "pitch_axis_flipped"),
+        (roll_score_order_loop, "mistake", "pitch_axis_flipped"),
+        (roll_score_image, "mistake", "pitch_axis_flipped+axes_swapped"),
+        (roll_sorted_in_place, "mutated_input", "notes_sorted_in_place"),
+    ],
+)
+def test_roll_column_and_sorting_mistakes_named_quietly(fn, status, mistake, capfd):
+    result = ROLL.evaluate(fn)
+    assert (result.status, result.mistake) == (status, mistake), repr(result)
+    assert "something else differs" not in result.message
+    ROLL.check(fn)
+    captured = capfd.readouterr()
+    assert captured.err == "" and captured.out.count("] piano_roll: ") == 1
+
+
+def test_roll_column_messages_say_what_the_indices_are():
+    for fn in (roll_one_column_low, roll_score_order):
+        result = ROLL.evaluate(fn)
+        assert "row = step and column = pitch - lowest" in result.message
+        assert "wrong at" in result.details[0] and "[0, 0]" in result.details[0]  # the index the message explains
+    result = ROLL.evaluate(roll_one_column_low)
+    assert "wraps round to the last column" in result.message
+    result = ROLL.evaluate(roll_one_column_high)
+    assert "raises IndexError" in result.message and "Columns count from 0" in result.message
+    assert any("roll[onset:onset + duration, column] = 1" in d for d in result.details)  # the learner's line
+    result = ROLL.evaluate(roll_score_order)
+    assert "highest pitch is in column 0" in result.message
+
+
+def test_roll_sorting_in_place_suggests_sorted_and_a_sorted_copy_passes():
+    result = ROLL.evaluate(roll_sorted_in_place)
+    assert "`sorted(notes)`" in result.message and "`notes.sort()`" in result.message
+    assert "`sorted(notes)`" in result.hint
+    assert ROLL.evaluate(roll_sorted_copy).status == "pass"
+
+    def sorted_by_onset_in_place(notes, n_steps, lowest, n_pitches):
+        notes.sort(key=lambda note: note[1])  # another order: the generic in-place verdict
+        return roll_sorted_copy(notes, n_steps, lowest, n_pitches)
+
+    result = ROLL.evaluate(sorted_by_onset_in_place)
+    assert (result.status, result.mistake) == ("mutated_input", None)
+    assert "`notes`" in result.message
+
+
 # ============================================================================= bernoulli_nll
 def test_nll_cases():
     assert {f.name for f in NLL.faults} >= {
@@ -409,7 +515,7 @@ def test_nll_cases():
 def test_nll_confident_right_model_costs_nothing_and_wrong_costs_the_logit():
     j = [i for i, c in enumerate(NLL.cases) if "all matching" in c.label][0]
     assert NLL._expected(j) == 0.0
-    j = [i for i, c in enumerate(NLL.cases) if "+-40" in c.label][0]
+    j = [i for i, c in enumerate(NLL.cases) if "+-40" in c.label and "confidently wrong" in c.label][0]
     logits, frames = NLL.cases[j].args
     wrong = ((logits > 0) != (frames > 0)).sum()
     assert np.isclose(NLL._expected(j), 40.0 * wrong / logits.shape[0], rtol=1e-12)
@@ -550,6 +656,120 @@ def test_nll_wrong_answers_with_inf_or_nan_write_nothing_to_stderr(fn, capfd, re
     captured = capfd.readouterr()
     assert captured.err == "" and captured.out.count("] bernoulli_nll: ") == 1
     assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
+
+
+# exp(+-1e4) overflowing in either term, however the terms are written, is one named mistake
+def nll_statement_terms(logits, frames):
+    log_p_on = -np.log(1 + np.exp(-logits))  # log sigma(z), as the statement writes it
+    log_p_off = -np.log(1 + np.exp(logits))  # log(1 - sigma(z))
+    return float(-np.mean(np.sum(frames * log_p_on + (1 - frames) * log_p_off, axis=-1)))
+
+
+def nll_first_term_naive(logits, frames):
+    on = np.log(1 + np.exp(-logits))  # the statement's form for log sigma(z) ...
+    off = np.logaddexp(0, logits)  # ... and logaddexp for the other term
+    return float(np.mean(np.sum(frames * on + (1 - frames) * off, axis=-1)))
+
+
+def nll_second_term_naive(logits, frames):
+    on = np.logaddexp(0, -logits)
+    off = np.log(1 + np.exp(logits))
+    return float(np.mean(np.sum(frames * on + (1 - frames) * off, axis=-1)))
+
+
+def nll_where_naive(logits, frames):
+    per = np.where(frames == 1, np.log(1 + np.exp(-logits)), np.log(1 + np.exp(logits)))
+    return float(per.sum(axis=-1).mean())
+
+
+def nll_where_one_term_naive(logits, frames):
+    per = np.where(frames > 0.5, np.log1p(np.exp(-logits)), np.logaddexp(0, logits))
+    return float(per.sum(axis=-1).mean())
+
+
+def nll_log_of_sigmoid_on(logits, frames):
+    p = 1 / (1 + np.exp(-logits))  # 1 / (1 + inf) = 0 at z = -1e4
+    return float(np.mean(np.sum(-frames * np.log(p) + (1 - frames) * np.logaddexp(0, logits), axis=-1)))
+
+
+def nll_statement_terms_mean(logits, frames):
+    per = frames * np.log(1 + np.exp(-logits)) + (1 - frames) * np.log(1 + np.exp(logits))
+    return float(per.mean())
+
+
+def nll_eps_inside_log(logits, frames):
+    p = 1 / (1 + np.exp(-logits))
+    return float(-np.mean(np.sum(frames * np.log(p + 1e-8) + (1 - frames) * np.log(1 - p + 1e-8), axis=-1)))
+
+
+def nll_eps_inside_log_loop(logits, frames):
+    eps = 1e-8
+    p = _sigmoid(np.asarray(logits).reshape(-1, logits.shape[-1]))
+    y = np.asarray(frames).reshape(p.shape)
+    total = 0.0
+    for p_t, y_t in zip(p, y):
+        total += -np.sum(y_t * np.log(p_t + eps) + (1 - y_t) * np.log(1 - p_t + eps))
+    return total / len(p)
+
+
+OVERFLOWS = [nll_statement_terms, nll_first_term_naive, nll_second_term_naive, nll_where_naive,
+             nll_where_one_term_naive, nll_log_of_sigmoid_on, nll_naive_softplus]
+
+
+@pytest.mark.parametrize(
+    ("fn", "mistake"),
+    [(fn, "sigmoid_overflow") for fn in OVERFLOWS] + [
+        (nll_statement_terms_mean, "sigmoid_overflow+mean_over_pitches"),
+        (nll_eps_inside_log, "eps_inside_log"),
+        (nll_eps_inside_log_loop, "eps_inside_log"),
+    ],
+)
+def test_nll_overflow_in_either_term_and_eps_inside_the_log_named_quietly(fn, mistake, capfd, recwarn):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = NLL.evaluate(fn)
+        NLL.check(fn)
+    assert (result.status, result.mistake) == ("mistake", mistake), repr(result)
+    assert "something else differs" not in result.message
+    captured = capfd.readouterr()
+    assert captured.err == "" and captured.out.count("] bernoulli_nll: ") == 1
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
+
+
+@pytest.mark.parametrize("fn", OVERFLOWS)
+def test_nll_overflow_message_says_exp_overflows_not_probabilities(fn):
+    result = NLL.evaluate(fn)
+    assert "overflows to inf" in result.message and "0 * inf = NaN" in result.message
+    assert "np.logaddexp(0, z) and np.logaddexp(0, -z)" in result.message
+    assert "turns the logits into probabilities" not in result.message
+    assert "+-1e4" in result.details[0] and "some confidently wrong" in result.details[0]
+
+
+def test_nll_eps_inside_the_log_is_told_on_the_confidently_wrong_case():
+    result = NLL.evaluate(nll_eps_inside_log)
+    assert "-log(eps) = 18.4" in result.message and "1e4" in result.message
+    detail = result.details[0]
+    assert "some confidently wrong" in detail and "expected 8000" in detail  # not "-3e-08; expected 0"
+
+
+def test_nll_case_order_puts_the_telling_case_first():
+    labels = [c.label for c in NLL.cases]
+    right_40 = [i for i, t in enumerate(labels) if "right side" in t and "+-40" in t]
+    wrong_1e4 = [i for i, t in enumerate(labels) if "+-1e4" in t and "confidently wrong" in t]
+    all_1e4 = [i for i, t in enumerate(labels) if "+-1e4" in t and "all matching" in t]
+    assert len(right_40) == len(wrong_1e4) == len(all_1e4) == 1
+    assert right_40[0] < wrong_1e4[0] < all_1e4[0]
+    # a probability that rounds to exactly 1 is NaN on the right logits of +-40 already ...
+    assert np.isnan(NLL._variant(("probabilities_unclipped",), right_40[0])[1])
+    assert NLL.evaluate(nll_textbook).details[0].startswith(f'On the case "{labels[right_40[0]]}"')
+    # ... so NaN or inf on the logits of 1e4 is an overflow of exp
+    for j in range(len(NLL.cases)):
+        assert NLL.cases[j].nonfinite_mistake == ("sigmoid_overflow" if "+-1e4" in labels[j] else None)
+    # the confidently wrong case has a wrong and a right logit of each sign (either term shows)
+    logits, frames = NLL.cases[wrong_1e4[0]].args
+    for sign in (1, -1):
+        on_side = np.sign(logits) == sign
+        assert (on_side & ((logits > 0) == (frames > 0))).any() and (on_side & ((logits > 0) != (frames > 0))).any()
 
 
 def test_nll_other_statuses():

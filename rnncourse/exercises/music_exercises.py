@@ -6,14 +6,23 @@ Single source: each reference is the package's own function
 arguments checked by a wrapper, ``inspect.getsource`` showing the NumPy body). Every
 ``impl(faults, ...)`` below reproduces its reference when ``faults`` is empty, and a named
 mistake for each fault, written the way a learner would write it: where the learner's column
-runs past the end of the roll (the pitch used as the column), the variant fails on the same
-cases, so a learner's IndexError is named too; where the learner's arithmetic overflows or
-takes the log of 0 (logits of 1e4, probabilities that round to exactly 0 or 1), the variant
-gives the same inf or NaN, so that is named too.
+runs past the end of the roll (the pitch used as the column, or one column too high), the
+variant fails on the same cases, so a learner's IndexError is named too; where the learner's
+arithmetic overflows or takes the log of 0 (logits of 1e4, probabilities that round to exactly
+0 or 1), the variant gives the same inf or NaN, so that is named too. Sorting ``notes`` in
+place (``notes.sort()``) is named as a changed input, with ``sorted(notes)`` suggested.
 
-A clipped probability is named for the usual threshold, 1e-7 (``np.clip(p, 1e-7, 1 - 1e-7)``);
-another threshold gives other wrong values (-log of the threshold for a confident wrong
-logit), reported as wrong values on the case of logits of 1e4, whose label says why.
+A clipped probability is named for the usual threshold, 1e-7 (``np.clip(p, 1e-7, 1 - 1e-7)``),
+and an eps added inside the log for eps = 1e-8 (``np.log(p + 1e-8)``); another threshold gives
+other wrong values (-log of the threshold for a confident wrong logit), reported as wrong values
+on the case of logits of 1e4, whose label says why. An overflow of exp(+-1e4), in whichever
+term (``np.log(1 + np.exp(z))``, ``np.log(1 + np.exp(-z))``, a sigmoid ``1 / (1 + np.exp(-z))``
+whose log is taken, with or without ``np.where``), gives inf or NaN on the cases of logits of
+1e4, and NaN or inf there is named so (``nonfinite_mistake``): a probability that rounds to
+exactly 1 gives NaN on an earlier case, the logits of +-40, where exp does not overflow. The
+catalogue's variant is the statement's two terms, each written log(1 + exp(+-z)). The two
+caps are close cousins: a clip at 1e-8 and an eps of 1e-7 inside the log agree with the other
+fault on the confidently wrong case and are named so, with the note that another case differs.
 """
 
 from __future__ import annotations
@@ -32,12 +41,20 @@ LESSON = "14_music"
 def _piano_roll(f, notes, n_steps, lowest, n_pitches):
     swapped = "axes_swapped" in f
     roll = np.zeros((n_pitches, n_steps) if swapped else (n_steps, n_pitches), dtype=np.float32)
+    if "notes_sorted_in_place" in f:
+        notes.sort()  # the caller's list, reordered (by pitch, then onset)
     for pitch, onset, duration in notes:
         column = pitch - lowest
         if "pitch_not_offset" in f:
             column = pitch  # IndexError when the pitch is at least n_pitches
         elif "pitch_offset_wrong_way" in f:
             column = lowest - pitch  # <= 0: a negative index counts from the last column
+        elif "pitch_off_by_one" in f:
+            column = pitch - lowest - 1  # the lowest pitch, at -1, wraps round to the last column
+        elif "pitch_off_by_one_high" in f:
+            column = pitch - lowest + 1  # IndexError at the highest pitch of the range
+        elif "pitch_axis_flipped" in f:
+            column = lowest + n_pitches - 1 - pitch  # the highest pitch in column 0, as on a score
         end = onset + duration
         if "note_one_step_too_long" in f:
             end = onset + duration + 1  # a slice past the last step stops there quietly
@@ -146,6 +163,36 @@ piano_roll = Exercise(
             group="column",
         ),
         Fault(
+            "pitch_off_by_one",
+            "Your notes land one column too low: the pitch lowest + 1 is in column 0, every note one column "
+            "left of its own, and the pitch `lowest` itself, at column -1, wraps round to the last column "
+            "(a negative index counts from the end). The indices in the comparison are [row, column], "
+            "with row = step and column = pitch - lowest.",
+            "Column p is the pitch lowest + p: the pitch `lowest` is column 0, so there is nothing to add "
+            "or subtract after the offset.",
+            group="column",
+        ),
+        Fault(
+            "pitch_off_by_one_high",
+            "Your notes land one column too high: the pitch `lowest` is in column 1, every note one column "
+            "right of its own, and the highest pitch, lowest + n_pitches - 1, falls past the last column "
+            "(an IndexError). Columns count from 0, not 1.",
+            "Column p is the pitch lowest + p: the pitch `lowest` is column 0, so there is nothing to add "
+            "after the offset.",
+            group="column",
+        ),
+        Fault(
+            "pitch_axis_flipped",
+            "Your pitch axis is upside down: the highest pitch is in column 0 and the lowest in the last "
+            "column, as on a score, where the high notes are at the top. In the roll the pitch rises with "
+            "the column: column 0 is the pitch `lowest`. The indices in the comparison are [row, column], "
+            "with row = step and column = pitch - lowest.",
+            "Count the columns up from the pitch `lowest`: the higher the pitch, the higher the column. Only "
+            "a plot of the roll puts the high notes at the top, and it does so when drawing (imshow's "
+            "origin='lower'), not by flipping the array.",
+            group="column",
+        ),
+        Fault(
             "axes_swapped",
             "Your roll has one row per pitch and one column per step: (n_pitches, n_steps), the transpose of "
             "a piano roll (n_steps, n_pitches), whose row t is the frame at step t.",
@@ -158,6 +205,15 @@ piano_roll = Exercise(
             "in unison), the roll holds 2. A piano roll is binary, 1 where the pitch sounds at all.",
             "Set the entries to 1 instead of adding 1: a pitch that two voices sing is still one pitch "
             "sounding.",
+        ),
+        Fault(
+            "notes_sorted_in_place",
+            "Your roll is right, but your function sorts the caller's list: `notes.sort()` reorders `notes` "
+            "itself. The roll does not need the notes in any order (each is written on its own), and where "
+            "you want them sorted, `sorted(notes)` returns a new list and leaves `notes` as it was.",
+            "Use `sorted(notes)`, a new list, or no sorting at all: `notes.sort()` changes the list the "
+            "caller passed in.",
+            status="mutated_input",
         ),
     ],
     incompatible=[
@@ -184,16 +240,20 @@ def _bernoulli_nll(f, logits, frames):
     if "softmax_over_pitches" in f:  # one class per frame: a stable log-softmax over the pitches
         m = z.max(axis=-1, keepdims=True)
         per_pitch = -y * (z - m - np.log(np.exp(z - m).sum(axis=-1, keepdims=True)))
-    elif "from_probabilities_clipped" in f or "probabilities_unclipped" in f:
+    elif "from_probabilities_clipped" in f or "probabilities_unclipped" in f or "eps_inside_log" in f:
         p = 1 / (1 + np.exp(-z))  # rounds to exactly 1.0 from z = 37, to 0.0 below z = -745
         if "from_probabilities_clipped" in f:
             p = np.clip(p, 1e-7, 1 - 1e-7)
+        eps = 1e-8 if "eps_inside_log" in f else 0.0  # -log(eps) = 18.4 at most for a wrong logit
         if "off_notes_ignored" in f:
-            per_pitch = -(y * np.log(p))
+            per_pitch = -(y * np.log(p + eps))
         else:
-            per_pitch = -(y * np.log(p) + (1 - y) * np.log(1 - p))  # 0 * -inf is NaN
+            per_pitch = -(y * np.log(p + eps) + (1 - y) * np.log(1 - p + eps))  # 0 * -inf is NaN
+    elif "sigmoid_overflow" in f:  # both terms as the statement writes them, each log(1 + e^(+-z)) as written
+        on, off = np.log(1 + np.exp(-z)), np.log(1 + np.exp(z))  # inf at z = -1e4 and at z = 1e4
+        per_pitch = y * on if "off_notes_ignored" in f else y * on + (1 - y) * off  # 0 * inf is NaN
     else:
-        softplus = np.log(1 + np.exp(z)) if "sigmoid_overflow" in f else np.logaddexp(0.0, z)  # inf at z = 1e4
+        softplus = np.logaddexp(0.0, z)
         per_pitch = softplus - y * z
         if "off_notes_ignored" in f:
             per_pitch = y * (softplus - z)  # -log sigma(z) where a note sounds, nothing elsewhere
@@ -203,33 +263,55 @@ def _bernoulli_nll(f, logits, frames):
 
 
 def _bernoulli_nll_cases(rng):
-    def case(label, logits, frames):
+    def case(label, logits, frames, nonfinite=None):
         logits = np.asarray(logits, dtype=np.float64)
         frames = np.asarray(frames, dtype=np.float32)
         dims = dict(zip(("B", "T", "P")[-logits.ndim:], logits.shape))
-        return Case(label, (logits, frames), dims)
+        return Case(label, (logits, frames), dims, nonfinite_mistake=nonfinite)
 
     def random(shape, scale=2.0, density=0.3):
         return rng.normal(0.0, scale, shape), rng.random(shape) < density
 
     def confident(shape, size, wrong):
-        """Logits of +-size, their frames matching them except at a share ``wrong`` of entries."""
+        """Logits of +-size, their frames matching them except at ``wrong`` entries.
+
+        Both signs in every case; with wrong entries, the first four entries are a wrong logit of
+        each sign, then a right one of each sign, so that a log(1 + e^(+-z)) that overflows in
+        either term shows (inf where the term counts, NaN where a label of 0 multiplies it)."""
         signs = np.where(rng.random(shape) < 0.5, -1.0, 1.0)
-        signs.flat[: shape[-1]] = np.resize([1.0, -1.0], shape[-1])  # both signs in every case
+        signs.flat[: max(shape[-1], 4)] = np.resize([1.0, -1.0], max(shape[-1], 4))
         frames = signs > 0
-        flip = rng.random(shape) < wrong
-        flip.flat[0] = wrong > 0
+        flip = np.zeros(shape, dtype=bool)
+        if wrong:
+            flip.flat[:2] = True
+            flip.flat[4 + rng.choice(flip.size - 4, wrong - 2, replace=False)] = True
         return size * signs, frames ^ flip
 
+    def right(shape, confident):
+        """Random logits whose signs match their frames; the first entries those of ``confident``."""
+        z = rng.normal(0.0, 2.0, shape)
+        z.flat[: len(confident)] = confident
+        return z, z > 0
+
+    # the order matters where a wrong answer fails first: a probability that rounds to exactly 1
+    # fails on the right logits of +-40 (NaN), before the logits of 1e4, where NaN or inf is an
+    # overflow of exp; and a confidently wrong logit comes before the all-matching case, where
+    # a capped or clipped loss only differs by about 1e-8
     return [
         case("random logits and frames with chords, T=6, P=5", *random((6, 5), density=0.4)),
         case("T=1: a single frame, P=7", *random((1, 7), density=0.5)),
-        case("logits of +-1e4 (sigmoid rounds to exactly 0 or 1), all matching their frames, T=4, P=3",
-             *confident((4, 3), 1e4, 0.0)),
-        case("logits of +-1e4 (sigmoid rounds to exactly 0 or 1), some confidently wrong, T=5, P=3",
-             *confident((5, 3), 1e4, 0.35)),
+        case("logits all on the right side of their frames, a few of them +-40 (sigmoid(40) rounds to exactly "
+             "1), T=4, P=6", *right((4, 6), [40.0, -40.0, 0.5, 40.0, -1.5, -40.0])),
+        # NaN or inf here, after the cases above, is an overflow of exp(+-1e4), in whichever term;
+        # 4 wrong of 15: a loss capped at -log(1e-k) = k ln 10 per wrong entry matches no variant's
+        # (7 ln 10 clipped, 8 ln 10 with eps, on the 4 wrong or, labels swapped, the 11 right
+        # entries) for the other k up to 16; 6 wrong of 15 made 1e-12 look like eps+labels_swapped
+        case("logits of +-1e4 (sigmoid rounds to exactly 0 or 1, e^1e4 overflows to inf), some confidently "
+             "wrong, T=5, P=3", *confident((5, 3), 1e4, 4), nonfinite="sigmoid_overflow"),
+        case("logits of +-1e4 (sigmoid rounds to exactly 0 or 1, e^1e4 overflows to inf), all matching their "
+             "frames, T=4, P=3", *confident((4, 3), 1e4, 0), nonfinite="sigmoid_overflow"),
         case("logits of +-40 (sigmoid(40) rounds to exactly 1), some confidently wrong, T=6, P=4",
-             *confident((6, 4), 40.0, 0.3)),
+             *confident((6, 4), 40.0, 7)),
         case("all-zero frames (a rest: no pitch sounds), T=8, P=6", rng.normal(0.0, 2.0, (8, 6)), np.zeros((8, 6))),
         case("a batch (B, T, P) = (3, 5, 4): the mean runs over the batch and the steps", *random((3, 5, 4))),
     ]
@@ -264,11 +346,25 @@ bernoulli_nll = Exercise(
             group="form",
         ),
         Fault(
+            "eps_inside_log",
+            "Your function turns the logits into probabilities and adds a small eps inside the log, "
+            "log(p + eps) and log(1 - p + eps): for a confident logit the sigmoid rounds to exactly 0 or 1, "
+            "and the loss of a confidently wrong entry is then capped at -log(eps) = 18.4 nats (eps = 1e-8). "
+            "A logit of 1e4 against a label of 0 should cost 1e4 nats, and one of 40 costs 40; a confidently "
+            "right entry costs about -eps, a little below 0.",
+            "Stay with the logits, with no eps to choose: -log sigma(z) and -log(1 - sigma(z)) are "
+            "softplus(-z) and softplus(z), exact for a logit of any size.",
+            group="form",
+        ),
+        Fault(
             "sigmoid_overflow",
-            "Your function computes softplus(z) = log(1 + exp(z)) as written: exp(1e4) overflows to inf, so "
-            "the loss of a logit of 1e4 is inf instead of about 1e4.",
-            "`np.logaddexp(0, z)` is log(e^0 + e^z) = log(1 + e^z), computed without forming e^z (it factors "
-            "out the larger term).",
+            "Your function computes log(1 + exp(z)) or log(1 + exp(-z)) as written (or a sigmoid "
+            "1 / (1 + exp(-z)), whose log it takes): for a logit of +-1e4, exp(+-1e4) overflows to inf. The "
+            "term is then inf where the loss should be about 1e4 (a sigmoid of exactly 0 has the log -inf), "
+            "and times a label of 0 (the term that label does not use) it is 0 * inf = NaN. Use "
+            "np.logaddexp(0, z) and np.logaddexp(0, -z), which never form exp(+-z).",
+            "`np.logaddexp(0, z)` is log(e^0 + e^z) = log(1 + e^z), and `np.logaddexp(0, -z)` is "
+            "log(1 + e^-z), both computed without forming e^z or e^-z (they factor out the larger term).",
             group="form",
         ),
         Fault(
@@ -319,6 +415,9 @@ bernoulli_nll = Exercise(
     ],
     incompatible=[
         ("softmax_over_pitches", "off_notes_ignored"),  # a softmax cross-entropy only has the y = 1 term
+        # y log(1 + e^-z) alone is -y log sigma(z): the same numbers, NaN and all, as
+        # probabilities_unclipped+off_notes_ignored, which names it
+        ("sigmoid_overflow", "off_notes_ignored"),
     ],
     hints=[
         "Each pitch of each frame is its own yes/no: the model says 'on' with probability sigma(z). One "
