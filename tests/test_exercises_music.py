@@ -1,18 +1,13 @@
 """The exercises of lesson 14 (music): piano_roll and bernoulli_nll.
 
-The checks every exercise gets (test_exercises_catalogue.py, test_exercises_behaviour.py) run
-here on these two too, by calling those files' own test functions: they iterate
-``rnncourse.exercises.EXERCISES``, which will hold these exercises once they are registered in
-``rnncourse/exercises/__init__.py``; until then a fixture adds them for the call.
-Learner-style answers, right and wrong, written independently of the exercises' ``impl``, are
+The checks every registered exercise gets are in test_exercises_catalogue.py and
+test_exercises_behaviour.py. Learner-style answers, right and wrong, written independently of the exercises' ``impl``, are
 checked here by name; inf and NaN answers are judged quietly."""
 
 from __future__ import annotations
 
-import importlib.util
 import inspect
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -44,72 +39,6 @@ def _verdict(e, fn):
     return result.status, result.mistake
 
 
-# ----------------------------------------------------------------------------- the shared checks
-def _load(name):
-    path = Path(__file__).with_name(name)
-    spec = importlib.util.spec_from_file_location(f"_lesson14_{path.stem}", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-_SKIP = {"test_exercise_exists_with_lesson_and_hints"}  # over REQUIRED ids; see test_metadata below
-
-
-def _shared_checks():
-    """(module, test function name, extra keyword arguments) for every shared per-exercise test."""
-    out = []
-    for module in (_load("test_exercises_catalogue.py"), _load("test_exercises_behaviour.py")):
-        for name, fn in vars(module).items():
-            if not name.startswith("test_") or name in _SKIP or not callable(fn):
-                continue
-            if "exercise_id" not in inspect.signature(fn).parameters:
-                continue
-            grids = [{}]
-            for mark in getattr(fn, "pytestmark", []):
-                if mark.name != "parametrize" or mark.args[0] == "exercise_id":
-                    continue
-                argnames = [a.strip() for a in mark.args[0].split(",")] if isinstance(mark.args[0], str) else list(
-                    mark.args[0])
-                values = [v if len(argnames) > 1 else (v,) for v in mark.args[1]]
-                grids = [{**g, **dict(zip(argnames, v))} for g in grids for v in values]
-            out += [(module, name, g) for g in grids]
-    return out
-
-
-SHARED = _shared_checks()
-
-
-@pytest.fixture
-def registered(monkeypatch):
-    for e in LESSON_14:
-        monkeypatch.setitem(ex.EXERCISES, e.id, e)
-
-
-@pytest.mark.parametrize("exercise_id", IDS)
-@pytest.mark.parametrize(
-    ("module", "name", "kwargs"),
-    SHARED,
-    ids=[f"{n}-{'-'.join(map(str, k.values()))}".rstrip("-") for _, n, k in SHARED],
-)
-def test_shared_catalogue_and_behaviour_checks(module, name, kwargs, exercise_id, registered, tmp_path, capsys):
-    fn = getattr(module, name)
-    params = inspect.signature(fn).parameters
-    extra = {"tmp_path": tmp_path, "capsys": capsys}
-    fn(exercise_id=exercise_id, **kwargs, **{k: v for k, v in extra.items() if k in params})
-
-
-def test_shared_checks_were_found():
-    names = {n for _, n, _ in SHARED}
-    assert {
-        "test_confusion_matrix_every_variant_named_exactly",
-        "test_variants_far_apart_from_each_other_and_the_reference",
-        "test_stub_is_not_attempted", "test_check_never_raises", "test_reference_passes",
-        "test_messages_do_not_leak_the_solution", "test_input_changing_answer_is_mutated_input",
-        "test_no_fault_impl_equals_reference", "test_raising_answer_is_error_with_learner_line",
-    } <= names
-
-
 # ============================================================================= the module
 @pytest.mark.parametrize("e", LESSON_14, ids=IDS)
 def test_metadata(e):
@@ -120,7 +49,7 @@ def test_metadata(e):
     assert len(e.hints) >= 3 and len(e.faults) >= 3
     assert len(e.variants) > len(e.faults)
     assert all(f.message and f.hint for f in e.faults)
-    assert ex.EXERCISES.get(e.id, e) is e  # not registered yet, or registered as this very object
+    assert ex.EXERCISES[e.id] is e
     assert mx.EXERCISES == tuple(LESSON_14)
     assert not hasattr(mx, "STATEMENTS") and not hasattr(mx, "STUBS")  # statements live in the lesson
 

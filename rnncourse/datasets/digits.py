@@ -84,6 +84,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rnncourse.datasets._checks import check_int as _check_int
+from rnncourse.datasets._checks import check_seed as _check_seed
+
 __all__ = ["DIGITS_SOURCE", "DIRECTIONS", "CTC_BLANK", "N_CTC_CLASSES", "DigitSplit", "DigitLines",
            "DigitClips", "load_digit_split", "make_digit_lines", "pad_lines",
            "make_moving_digit_clips"]
@@ -221,23 +224,6 @@ class DigitClips:
 
 
 # -- argument checks ------------------------------------------------------------------------------
-
-def _check_int(name: str, value, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
-
-
-def _check_seed(seed):
-    if isinstance(seed, np.random.SeedSequence):
-        return seed
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"seed must be a non-negative int or a numpy.random.SeedSequence "
-                        f"(so that the data can be drawn again), got {type(seed).__name__} {seed!r}")
-    if seed < 0:
-        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
-    return int(seed)
-
 
 def _check_images(images, labels) -> tuple[np.ndarray, np.ndarray]:
     """images (N, h, w) of floats and labels (N,) of non-negative ints, as float32 and int64."""

@@ -55,6 +55,9 @@ from typing import NamedTuple
 
 import numpy as np
 
+from rnncourse.datasets._checks import check_int as _check_int
+from rnncourse.datasets._checks import check_seed as _check_seed
+
 __all__ = ["DNA_ALPHABET", "TATA_BOX", "BAMHI_SITE", "TASKS", "encode_dna", "decode_dna",
            "motifs_can_overlap", "MotifTask", "MotifSplits", "make_motif_task", "make_motif_splits",
            "DNA_SOURCE"]
@@ -191,23 +194,6 @@ def _check_motif(name: str, motif) -> str:
         raise ValueError(f"{name} may contain only the upper-case letters {DNA_ALPHABET!r}; "
                          f"{motif!r} has {bad}")
     return motif
-
-
-def _check_int(name: str, value, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
-
-
-def _check_seed(seed):
-    if isinstance(seed, np.random.SeedSequence):
-        return seed
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"seed must be a non-negative int or a numpy.random.SeedSequence "
-                        f"(so that the data can be drawn again), got {type(seed).__name__} {seed!r}")
-    if seed < 0:
-        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
-    return int(seed)
 
 
 # -- generation -----------------------------------------------------------------------------------
