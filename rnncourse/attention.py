@@ -23,11 +23,14 @@ beyond NumPy: it never imports torch itself.
 from __future__ import annotations
 
 import functools
+import math
 import sys
 
 import numpy as np
 
-__all__ = ["additive_attention"]
+from rnncourse._checked import checked
+
+__all__ = ["additive_attention", "causal_mask", "self_attention"]
 
 _SHAPES = (  # (name, shape, number of dimensions)
     ("query", "(B, H)", 2),
@@ -186,3 +189,163 @@ def additive_attention(query, keys, mask, W_q, W_k, v):
 
 
 additive_attention = _with_torch(additive_attention, _additive_attention_torch)
+
+
+# ============================================================================= self-attention
+def _causal_mask_args(T):
+    if isinstance(T, bool) or not isinstance(T, (int, np.integer)) or T < 1:
+        raise ValueError(f"T must be a positive integer (the number of positions); got {T!r}")
+    return (int(T),)
+
+
+def causal_mask(T):
+    r"""The additive causal mask of self-attention over T positions: no looking ahead.
+
+    .. math::
+
+        M_{ts} = \begin{cases} 0 & s \le t \\ -\infty & s > t \end{cases}
+
+    Added to the scores before the softmax, it gives weight exactly 0 to every later
+    position: query t reads keys 1..t only. The same values as
+    ``torch.nn.Transformer.generate_square_subsequent_mask(T)``.
+
+    Parameters
+    ----------
+    T : int
+        The number of positions (queries and keys alike), at least 1.
+
+    Returns
+    -------
+    ndarray of float64, shape (T, T)
+        Row t is query t, column s key s: 0 on and below the diagonal, -inf above it.
+
+    Raises
+    ------
+    ValueError
+        T is not a positive integer.
+    """
+    upper = np.triu(np.ones((T, T), dtype=bool), k=1)  # (T, T): s > t
+    return np.where(upper, -np.inf, 0.0)  # (T, T)
+
+
+causal_mask = checked(causal_mask, _causal_mask_args)
+
+
+def _self_attention_check(q, k, v, mask):
+    torch = _torch_of(q)
+    kind = "a torch tensor" if torch is not None else "a NumPy array"
+    for name, x, shape in (("q", q, "(..., T, d)"), ("k", k, "(..., S, d)"),
+                           ("v", v, "(..., S, dv)"), ("mask", mask, "(T, S)")):
+        if name == "mask" and x is None:
+            continue
+        ok = _torch_of(x) is not None if torch is not None else isinstance(x, np.ndarray)
+        if not ok:
+            raise TypeError(f"{name} must be {kind} of shape {shape} (like q); got {type(x).__name__}")
+        floating = x.is_floating_point() if torch is not None else x.dtype.kind == "f"
+        if not floating:
+            raise TypeError(f"{name} must hold floating-point numbers; got dtype {x.dtype}")
+        if len(x.shape) < 2:
+            raise ValueError(f"{name} must have shape {shape}; got shape {tuple(x.shape)}")
+    if mask is not None and len(mask.shape) != 2:
+        raise ValueError(f"mask must have shape (T, S); got shape {tuple(mask.shape)}")
+    T, d = q.shape[-2:]
+    S, d_k = k.shape[-2:]
+    sizes = f"q {tuple(q.shape)} = (..., T, d), k {tuple(k.shape)} = (..., S, d), v {tuple(v.shape)}"
+    if d_k != d:
+        raise ValueError(f"k must end in the d = {d} of q (queries and keys are compared by a dot product); {sizes}")
+    if v.shape[-2] != S:
+        raise ValueError(f"v must have one row per key (S = {S}); {sizes}")
+    if S == 0 or T == 0:
+        raise ValueError(f"q and k need at least one position each; {sizes}")
+    if mask is not None:
+        if tuple(mask.shape) != (T, S):
+            raise ValueError(f"mask must have shape (T, S) = {(T, S)}; {sizes}; got mask {tuple(mask.shape)}")
+        blocked = (mask == float("-inf")).all(-1)  # (T,): rows that allow nothing
+        if bool(blocked.any()):
+            t = int(blocked.nonzero()[0][0])
+            raise ValueError(f"mask row {t} is -inf everywhere: query {t} may attend to no key "
+                             "(the softmax over no position is undefined)")
+        if bool((mask == float("inf")).any()) or bool((mask != mask).any()):
+            raise ValueError("mask must hold 0 (or finite values) and -inf; it holds +inf or NaN")
+    return torch
+
+
+def _self_attention_torch(torch, q, k, v, mask):
+    scores = q @ k.transpose(-1, -2) / math.sqrt(q.shape[-1])  # (..., T, S)
+    if mask is not None:
+        scores = scores + mask
+    weights = torch.softmax(scores, dim=-1)  # (..., T, S): each row sums to 1
+    return weights @ v, weights  # (..., T, dv)
+
+
+def self_attention(q, k, v, mask=None):
+    r"""Scaled dot-product attention: each query reads a weighted average of the values.
+
+    .. math::
+
+        A = \mathrm{softmax}\Big(\frac{Q K^\top}{\sqrt{d}} + M\Big), \qquad
+        \mathrm{out} = A V,
+
+    the softmax taken over the keys (the last axis), so that each row of A sums to 1. In
+    *self*-attention Q, K and V are three linear maps of the same sequence; with the
+    :func:`causal_mask` as M, position t reads positions 1..t only. Dividing by
+    :math:`\sqrt{d}` keeps the scores' spread near 1 when the entries of q and k have variance
+    1, so the softmax does not saturate as d grows.
+
+    The time axis is the second last (``(..., T, d)``), not the first as elsewhere in the
+    course: attention is two matrix products over the last two axes, and any leading axes
+    (batch, heads) broadcast. The same values as
+    ``torch.nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=mask)``.
+
+    Parameters
+    ----------
+    q : ndarray or Tensor, shape (..., T, d)
+        The queries.
+    k : ndarray or Tensor, shape (..., S, d)
+        The keys, one per position that can be read.
+    v : ndarray or Tensor, shape (..., S, dv)
+        The values, one per key.
+    mask : ndarray or Tensor, shape (T, S), optional
+        Added to the scores: 0 where attention is allowed, -inf where it is not. Every row
+        must allow at least one key.
+
+    Returns
+    -------
+    out : ndarray or Tensor, shape (..., T, dv)
+    weights : ndarray or Tensor, shape (..., T, S)
+        Each row sums to 1; exactly 0 where ``mask`` is -inf.
+
+    Raises
+    ------
+    TypeError
+        An argument is not an array (not a tensor when ``q`` is one) or not floating point.
+    ValueError
+        The shapes do not fit (the message names T, S and d); a row of ``mask`` allows no key;
+        ``mask`` holds +inf or NaN.
+
+    References
+    ----------
+    A. Vaswani et al., "Attention is all you need", NeurIPS 2017, arXiv:1706.03762
+    (section 3.2.1).
+    """
+    scores = q @ np.swapaxes(k, -1, -2) / np.sqrt(q.shape[-1])  # (..., T, S)
+    if mask is not None:
+        scores = scores + mask  # -inf where a key is hidden
+    scores = scores - scores.max(axis=-1, keepdims=True)  # no overflow
+    e = np.exp(scores)  # (..., T, S)
+    weights = e / e.sum(axis=-1, keepdims=True)  # rows sum to 1
+    return weights @ v, weights  # (..., T, dv)
+
+
+def _with_torch_qkv(numpy_version, torch_version):
+    @functools.wraps(numpy_version)
+    def attention(q, k, v, mask=None):
+        torch = _self_attention_check(q, k, v, mask)
+        if torch is not None:
+            return torch_version(torch, q, k, v, mask)
+        return numpy_version(q, k, v, mask)
+
+    return attention
+
+
+self_attention = _with_torch_qkv(self_attention, _self_attention_torch)

@@ -15,6 +15,7 @@ __all__ = [
     "copy_task",
     "copy_task_baseline",
     "temporal_xor",
+    "prefix_parity",
     "CharVocab",
 ]
 
@@ -139,6 +140,41 @@ def temporal_xor(n_pairs: int, rng=None):
     x = bits[:-1].reshape(-1, 1, 1)  # (T, 1, 1)
     y = bits[1:].reshape(-1, 1, 1)  # (T, 1, 1)
     return x, y
+
+
+def prefix_parity(batch_size: int, T: int, rng=None):
+    r"""Prefix parity: random bits in, the parity of all bits so far out, at every step.
+
+    .. math::
+
+        y_t = x_1 \oplus x_2 \oplus \dots \oplus x_t = \Big(\sum_{s \le t} x_s\Big) mod 2
+
+    The task needs one bit of state that flips on every 1, whatever the length: a recurrent
+    network that learns the flip at T = 20 keeps it at any T, and a recurrence whose state
+    can only decay (a linear recurrence with positive a_t) cannot represent it (Grazzi et al.,
+    ICLR 2025). Always guessing gives accuracy 1/2: the targets are fair coin flips.
+
+    Parameters
+    ----------
+    batch_size : int
+        B.
+    T : int
+        Steps per sequence.
+    rng : numpy.random.Generator, int or None
+        The random bits (an int seeds a new generator).
+
+    Returns
+    -------
+    x : ndarray of float32, shape (T, B, 1)
+        The bits, 0.0 or 1.0.
+    y : ndarray of int64, shape (T, B)
+        The running parity, 0 or 1.
+    """
+    _check_positive(batch_size=batch_size, T=T)
+    rng = as_generator(rng)
+    bits = rng.integers(0, 2, size=(T, batch_size))  # (T, B)
+    y = np.cumsum(bits, axis=0) % 2  # (T, B)
+    return bits[:, :, None].astype(np.float32), y.astype(np.int64)
 
 
 class CharVocab:
