@@ -39,6 +39,7 @@ LESSONS = (
     ("12_forecasting", "Forecasting time series, honestly"),
     ("13_images_as_sequences", "Reading images as sequences: handwriting and video"),
     ("14_music", "Music generation you can hear"),
+    ("15_outlook", "Outlook: RNNs, Transformers and the recurrent revival"),
 )
 
 __all__ = ["__version__", "LESSONS"]

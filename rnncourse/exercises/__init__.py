@@ -74,6 +74,11 @@ try:  # lesson 14: music
 except ImportError:  # pragma: no cover
     pass
 
+try:  # lesson 15: outlook
+    from .outlook_exercises import causal_mask, scan_combine, self_attention
+except ImportError:  # pragma: no cover
+    pass
+
 from rnncourse import LESSONS as _LESSONS
 
 _ORDER = [stem for stem, _ in _LESSONS]
