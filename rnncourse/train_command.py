@@ -9,6 +9,7 @@ Usage::
     rnncourse train forecast [--series sunspots|co2|weather|stocks:IBM] [--seeds N] [--full] ...
     rnncourse train handwriting|video [--full] [--steps N] ...
     rnncourse train chorales [--full] [--cell rnn|gru|lstm] [--steps N] ...
+    rnncourse train outlook [--full] [--steps N] [--device cpu|cuda] ...
 
 A run writes into ``--out`` (default ``runs/TASK`` or ``runs/TASK-full``); charlm writes
 ``checkpoint.pt`` after every evaluation, from which the same command resumes (``--steps`` may raise the
@@ -39,7 +40,7 @@ def add_parser(sub) -> argparse.ArgumentParser:
     p.add_argument("task", choices=sorted(TASKS),
                    help="what to train: charlm (lesson 9); sentiment, speakers, dna (lesson 10); "
                         "dates (lesson 11); forecast (lesson 12); handwriting, video (lesson 13); "
-                        "chorales (lesson 14)")
+                        "chorales (lesson 14); outlook (lesson 15: an LSTM against a Transformer)")
     p.add_argument("--full", action="store_true", help="the bigger configuration (more units and steps)")
     p.add_argument("--cell", choices=("lstm", "gru", "rnn"),
                    help="the recurrent cell (default: the configuration's; chorales trains all three, "
@@ -601,6 +602,126 @@ def _chorales(args) -> int:
     return 0
 
 
+# ----------------------------------------------------------------------------- lesson 15: outlook
+#: ``rnncourse train outlook``: an LSTM and a Transformer with about as many parameters each,
+#: trained on the same chunks of the ASV training text (``batch_size`` streams, ``window``
+#: characters a step, as ``bptt`` for the LSTM; the same number of steps), then scored on the
+#: test split. At V = 65 the book's pair has 239,965 (LSTM) and 236,417 (Transformer) parameters.
+OUTLOOK_BOOK = {
+    "steps": 400, "batch_size": 32, "window": 64,
+    "lstm": {"embed_size": 32, "hidden_size": 220, "num_layers": 1, "lr": 1e-2},
+    "transformer": {"d_model": 96, "n_heads": 4, "n_layers": 2, "d_ff": 384, "lr": 1e-2},
+}
+#: ``--full``: the Transformer twice as wide and twice as deep (1,804,865 parameters at V = 65);
+#: the LSTM's hidden size is the one whose count is nearest it (1,804,468;
+#: :func:`_matching_hidden_size`). The book's rates are the best of 3e-3, 6e-3, 1e-2 and 2e-2 for each model on the validation text at 400 steps; the full ones are lower for the bigger models (not tuned).
+OUTLOOK_FULL = {
+    "steps": 6000, "batch_size": 32, "window": 64,
+    "lstm": {"embed_size": 64, "hidden_size": 631, "num_layers": 1, "lr": 2e-3},
+    "transformer": {"d_model": 192, "n_heads": 6, "n_layers": 4, "d_ff": 768, "lr": 3e-3},
+}
+#: Context lengths L of the table of what one generated token costs.
+OUTLOOK_CONTEXTS = (64, 256, 1024, 4096)
+
+
+def _lstm_parameters(vocab_size: int, embed_size: int, hidden_size: int) -> int:
+    """Parameters of a one-layer LSTM CharLM: embedding, torch.nn.LSTM (two bias vectors), head."""
+    V, E, H = vocab_size, embed_size, hidden_size
+    return V * E + 4 * H * (E + H) + 2 * 4 * H + H * V + V
+
+
+def _matching_hidden_size(n_parameters: int, vocab_size: int, embed_size: int) -> int:
+    """The hidden size of the one-layer LSTM CharLM whose parameter count is nearest ``n_parameters``."""
+    H = 1
+    while _lstm_parameters(vocab_size, embed_size, H + 1) <= n_parameters:
+        H += 1
+    below, above = (_lstm_parameters(vocab_size, embed_size, h) for h in (H, H + 1))
+    return H if n_parameters - below <= above - n_parameters else H + 1
+
+
+def _outlook(args) -> int:
+    """Lesson 15: an LSTM and a Transformer of about the same size on the same characters, their
+    held-out bits per character, and what one generated token costs each after L characters."""
+    import numpy as np
+    import torch
+
+    import rnncourse
+    from rnncourse.datasets import load_asv
+    from rnncourse.models.charlm import CharLMConfig, CharLMRun, evaluate_nll
+    from rnncourse.models.generation import generation_cost
+    from rnncourse.models.transformer import (TransformerConfig, TransformerLM, count_parameters,
+                                              evaluate_nll_windowed, fit_window_lm)
+
+    if args.cell:
+        raise ValueError("--cell does not apply to outlook: it trains one LSTM and one Transformer")
+    settings = OUTLOOK_FULL if args.full else OUTLOOK_BOOK
+    B, W = settings["batch_size"], settings["window"]
+    lstm, tf = settings["lstm"], settings["transformer"]
+    lstm_config = CharLMConfig(cell="lstm", embed_size=lstm["embed_size"], hidden_size=lstm["hidden_size"],
+                               num_layers=lstm["num_layers"], batch_size=B, bptt=W, steps=settings["steps"],
+                               lr=lstm["lr"])
+    lstm_config, device = _setup(args, lstm_config)  # --steps, --threads and --device
+    steps = lstm_config.steps
+    tf_config = TransformerConfig(d_model=tf["d_model"], n_heads=tf["n_heads"], n_layers=tf["n_layers"],
+                                  d_ff=tf["d_ff"])
+    out = Path(args.out or ("runs/outlook" + ("-full" if args.full else "")))
+    out.mkdir(parents=True, exist_ok=True)
+    corpus = load_asv()
+    train, test = corpus.ids("train"), corpus.ids("test")
+    show = (sys.stderr.isatty() and not os.environ.get("CI")) if args.progress is None else args.progress
+    print(f"outlook: {steps} steps of {B} streams x {W} characters, on {_describe(device)}; "
+          f"train {len(train):,} chars, test {len(test):,}")
+
+    run_ = CharLMRun.create(lstm_config, corpus.vocab.chars, device=device)
+    run_.train(train, progress=show)
+    transformer = TransformerLM(len(corpus.vocab), tf_config, device=device)
+    tf_losses, tf_seconds = fit_window_lm(transformer, train, steps=steps, batch_size=B, window=W,
+                                          lr=tf["lr"], clip_norm=lstm_config.clip_norm)
+    lstm_name = f"LSTM-{lstm_config.hidden_size}" + (f"x{lstm_config.num_layers}" if lstm_config.num_layers > 1
+                                                     else "")
+    tf_name = f"Transformer-{tf_config.d_model}x{tf_config.n_layers}"
+    models = {lstm_name: (run_.model, run_.seconds, run_.losses,
+                          lambda: evaluate_nll(run_.model, test)),
+              tf_name: (transformer, tf_seconds, tf_losses,
+                        lambda: evaluate_nll_windowed(transformer, test, W))}
+    summary, costs = {}, {}
+    last = max(1, steps // 10)
+    for name, (model, seconds, losses, evaluate) in models.items():
+        bits = float(np.mean(evaluate())) / math.log(2)
+        summary[name] = [count_parameters(model), round(seconds, 1), round(float(np.mean(losses[-last:])), 4),
+                         round(bits, 4)]
+        print(f"{name}: {summary[name][0]:,} parameters, {seconds:.1f} s of training, "
+              f"test {bits:.4f} bits/char")
+        costs[name] = []
+        for L in OUTLOOK_CONTEXTS:
+            cost = generation_cost(model, L)
+            costs[name].append([L, cost.memory_bytes, cost.multiply_adds, round(cost.seconds * 1e6, 1)])
+            print(f"{name} after {L} characters: {cost.memory_bytes:,} bytes of state, "
+                  f"{cost.multiply_adds:,} multiply-adds, {cost.seconds * 1e6:.0f} us per token")
+    report = {"task": "outlook", "rnncourse": rnncourse.__version__, "torch": torch.__version__,
+              "date": datetime.date.today().isoformat(), "device": _describe(device),
+              "configs": {lstm_name: lstm_config.__dict__.copy(),
+                          tf_name: {**tf_config.__dict__, "batch_size": B, "window": W, "steps": steps,
+                                    "lr": tf["lr"], "clip_norm": lstm_config.clip_norm}},
+              "steps": steps, "batch_size": B, "window": W,
+              "train_seconds": round(run_.seconds + tf_seconds, 1), "test_chars": len(test) - 1,
+              "test evaluation": f"{lstm_name}: the whole test text from a zero state in 64 streams "
+                                 f"(evaluate_nll); {tf_name}: windows of {W} characters, each character "
+                                 f"scored once with at least {W // 2} of context (evaluate_nll_windowed)",
+              "models [parameters, train seconds, train nats/char (last 10 % of steps), "
+              "test bits/char]": summary,
+              "generation per token, B = 1 [context length, state bytes, multiply-adds, "
+              "microseconds]": costs}
+    rows = [f"| {k} | {v[0]:,} | {v[1]:.1f} | {v[3]:.3f} |" for k, v in summary.items()]
+    rows += ["", f"One generated token after L characters of context ({report['device']}; the "
+                 f"Transformer was trained on windows of {W}: at larger L this is its cost, not its quality):",
+             "", "| model | L | state bytes | multiply-adds | us per token |", "|---|---|---|---|---|"]
+    rows += [f"| {k} | {L} | {size:,} | {madds:,} | {us:.0f} |"
+             for k, table in costs.items() for L, size, madds, us in table]
+    _write_report(out, report, "outlook", "| model | parameters | training s | bits/char (test) |", rows)
+    return 0
+
+
 #: Task name -> function(args) -> exit status.
 TASKS = {"charlm": _charlm,
          "sentiment": lambda args: _classification(args, "sentiment"),
@@ -610,4 +731,5 @@ TASKS = {"charlm": _charlm,
          "forecast": _forecast,
          "handwriting": _handwriting,
          "video": _video,
-         "chorales": _chorales}
+         "chorales": _chorales,
+         "outlook": _outlook}

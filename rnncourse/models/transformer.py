@@ -85,7 +85,7 @@ def count_parameters(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
-def positional_encoding(positions: Tensor, d_model: int) -> Tensor:
+def positional_encoding(positions: Tensor, d_model: int, dtype=torch.float32) -> Tensor:
     r"""Sinusoidal position codes: (T,) integer positions -> (T, D).
 
     .. math::
@@ -93,15 +93,18 @@ def positional_encoding(positions: Tensor, d_model: int) -> Tensor:
         p_{t, 2i} = \sin(t / 10000^{2i/D}), \qquad p_{t, 2i+1} = \cos(t / 10000^{2i/D})
 
     Each pair of columns turns at its own frequency, so every position gets a distinct code,
-    and a shift by k positions is the same rotation at every t.
+    and a shift by k positions is the same rotation at every t. Computed in float64 and
+    returned in ``dtype``.
     """
-    half = torch.arange(0, d_model, 2, device=positions.device)  # (ceil(D/2),)
+    half = torch.arange(0, d_model, 2, device=positions.device,
+                        dtype=torch.float64)  # (ceil(D/2),)
     freq = torch.exp(-math.log(10000.0) * half / d_model)  # (ceil(D/2),)
-    angle = positions.to(freq.dtype)[:, None] * freq  # (T, ceil(D/2))
-    code = torch.zeros(len(positions), d_model, device=positions.device)  # (T, D)
+    angle = positions.to(torch.float64)[:, None] * freq  # (T, ceil(D/2))
+    code = torch.zeros(len(positions), d_model, device=positions.device,
+                       dtype=torch.float64)  # (T, D)
     code[:, 0::2] = torch.sin(angle)
     code[:, 1::2] = torch.cos(angle[:, :d_model // 2])
-    return code
+    return code.to(dtype)
 
 
 class KVCache:
@@ -231,7 +234,8 @@ class TransformerLM(nn.Module):
         T = ids.shape[0]
         start = 0 if cache is None else cache.length
         positions = torch.arange(start, start + T, device=ids.device)  # (T,)
-        x = self.embed(ids) + positional_encoding(positions, self.config.d_model)[:, None]  # (T, B, D)
+        x = self.embed(ids)  # (T, B, D)
+        x = x + positional_encoding(positions, self.config.d_model, x.dtype)[:, None]
         for layer, block in enumerate(self.blocks):
             x = block(x, cache, layer)  # (T, B, D)
         return self.head(self.ln(x))  # (T, B, V)
@@ -303,6 +307,8 @@ def evaluate_nll_windowed(model: nn.Module, ids, window: int, batch_size: int = 
         raise ValueError(f"ids must be a 1-D array of at least 2 ids, got shape {ids.shape}")
     if isinstance(window, bool) or not isinstance(window, int) or window < 2:
         raise ValueError(f"window must be an integer of at least 2, got {window!r}")
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
     n = len(ids) - 1  # predictions
     stride = window // 2
     starts = [0] + list(range(stride, max(n - window, 0) + stride, stride))
