@@ -15,4 +15,9 @@ forecaster
     :class:`~rnncourse.models.forecaster.Forecaster`, a GRU or LSTM that forecasts the next
     values of a series from a window, and
     :func:`~rnncourse.models.forecaster.fit_forecaster` (lesson 12).
+parity
+    :class:`~rnncourse.models.parity.ParityModel`, a GRU or a minGRU (positive or signed
+    decay) that classifies the prefix parity of a bit string at every step,
+    :func:`~rnncourse.models.parity.fit_parity` and
+    :func:`~rnncourse.models.parity.parity_accuracy` (lesson 15).
 """
