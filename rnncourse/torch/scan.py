@@ -217,7 +217,7 @@ class MinGRU(nn.Module):
         \end{aligned}
 
     that is :math:`h_t = a_t \odot h_{t-1} + b_t` with :math:`a_t = z_t` and
-    :math:`b_t = (1 - z_t) \odot n_t` (:func:`mingru_coefficients`), which
+    :math:`b_t = (1 - z_t) \odot n_t` (``mingru_coefficients``), which
     :func:`linear_scan` computes for all t at once. Compared with the GRU there is no reset
     gate, no :math:`W_{hh}` and no tanh on the candidate: without them nothing depends on
     :math:`h_{t-1}` but the one product :math:`a_t \odot h_{t-1}`. Feng et al. write the gate
