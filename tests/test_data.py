@@ -84,3 +84,33 @@ def test_char_vocab_round_trip_and_errors():
 def test_as_generator_passes_generators_through():
     g = np.random.default_rng(0)
     assert as_generator(g) is g
+
+
+@pytest.mark.parametrize("B, T", [(1, 1), (3, 1), (1, 7), (4, 50)])
+def test_prefix_parity_targets_are_the_running_parity(B, T):
+    from rnncourse.data import prefix_parity
+
+    x, y = prefix_parity(B, T, rng=0)
+    assert x.shape == (T, B, 1) and x.dtype == np.float32 and y.shape == (T, B) and y.dtype == np.int64
+    assert set(np.unique(x)) <= {0.0, 1.0}
+    bits = x[:, :, 0].astype(int)
+    for t in range(T):
+        np.testing.assert_array_equal(y[t], bits[:t + 1].sum(axis=0) % 2)
+
+
+def test_prefix_parity_is_deterministic_and_fair():
+    from rnncourse.data import prefix_parity
+
+    x1, y1 = prefix_parity(64, 100, rng=3)
+    x2, y2 = prefix_parity(64, 100, rng=np.random.default_rng(3))
+    np.testing.assert_array_equal(x1, x2)
+    np.testing.assert_array_equal(y1, y2)
+    assert 0.45 < y1.mean() < 0.55
+
+
+@pytest.mark.parametrize("B, T", [(0, 5), (5, 0), (2.5, 5)])
+def test_prefix_parity_rejects_bad_sizes(B, T):
+    from rnncourse.data import prefix_parity
+
+    with pytest.raises(ValueError, match="must be a positive integer"):
+        prefix_parity(B, T)

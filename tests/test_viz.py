@@ -140,3 +140,21 @@ def test_viz_is_not_imported_by_the_package():
     code = "import sys, rnncourse, rnncourse.data; print('rnncourse.viz' in sys.modules, 'matplotlib' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"]
+
+
+@pytest.mark.parametrize("T, levels", [(1, 0), (2, 1), (5, 3), (8, 3), (9, 4)])
+def test_draw_parallel_scan_draws_one_arrow_per_position_per_level(ax, T, levels):
+    from rnncourse.viz import draw_parallel_scan
+
+    d = draw_parallel_scan(ax, T)
+    assert len(d.boxes) == T * (levels + 1)
+    assert len(d.arrows) == T * levels
+    last = d.texts()[-(T + 1):-1]  # the last level's boxes, before its row label
+    assert last == ["1"] + [f"1..{t}" for t in range(2, T + 1)]
+
+
+def test_draw_parallel_scan_rejects_a_bad_length(ax):
+    from rnncourse.viz import draw_parallel_scan
+
+    with pytest.raises(ValueError, match="T"):
+        draw_parallel_scan(ax, 0)
