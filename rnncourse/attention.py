@@ -199,33 +199,37 @@ def _causal_mask_args(T):
 
 
 def causal_mask(T):
-    r"""The additive causal mask of self-attention over T positions: no looking ahead.
+    r"""The additive causal mask of T positions: no look-ahead.
 
     .. math::
 
-        M_{ts} = \begin{cases} 0 & s \le t \\ -\infty & s > t \end{cases}
+        M_{ts} = \begin{cases} 0 & s \le t \\
+                 -\infty & s > t \end{cases}
 
-    Added to the scores before the softmax, it gives weight exactly 0 to every later
-    position: query t reads keys 1..t only. The same values as
+    Added to the scores before the softmax, it gives weight
+    exactly 0 to every later position: query t reads keys 1..t
+    only. The same values as
     ``torch.nn.Transformer.generate_square_subsequent_mask(T)``.
 
     Parameters
     ----------
     T : int
-        The number of positions (queries and keys alike), at least 1.
+        The number of positions (queries and keys alike), at least
+        1.
 
     Returns
     -------
     ndarray of float64, shape (T, T)
-        Row t is query t, column s key s: 0 on and below the diagonal, -inf above it.
+        Row t is query t, column s key s: 0 on and below the
+        diagonal, -inf above it.
 
     Raises
     ------
     ValueError
         T is not a positive integer.
     """
-    upper = np.triu(np.ones((T, T), dtype=bool), k=1)  # (T, T): s > t
-    return np.where(upper, -np.inf, 0.0)  # (T, T)
+    later = np.triu(np.ones((T, T), dtype=bool), k=1)  # (T, T)
+    return np.where(later, -np.inf, 0.0)  # (T, T)
 
 
 causal_mask = checked(causal_mask, _causal_mask_args)
@@ -279,23 +283,28 @@ def _self_attention_torch(torch, q, k, v, mask):
 
 
 def self_attention(q, k, v, mask=None):
-    r"""Scaled dot-product attention: each query reads a weighted average of the values.
+    r"""Scaled dot-product attention: weighted averages of values.
 
     .. math::
 
-        A = \mathrm{softmax}\Big(\frac{Q K^\top}{\sqrt{d}} + M\Big), \qquad
+        A = \mathrm{softmax}\Big(
+            \frac{Q K^\top}{\sqrt{d}} + M\Big), \qquad
         \mathrm{out} = A V,
 
-    the softmax taken over the keys (the last axis), so that each row of A sums to 1. In
-    *self*-attention Q, K and V are three linear maps of the same sequence; with the
-    :func:`causal_mask` as M, position t reads positions 1..t only. Dividing by
-    :math:`\sqrt{d}` keeps the scores' spread near 1 when the entries of q and k have variance
-    1, so the softmax does not saturate as d grows.
+    the softmax taken over the keys (the last axis), so that each
+    row of A sums to 1. In *self*-attention Q, K and V are three
+    linear maps of the same sequence; with the :func:`causal_mask`
+    as M, position t reads positions 1..t only. Dividing by
+    :math:`\sqrt{d}` keeps the scores' spread near 1 when the
+    entries of q and k have variance 1, so the softmax does not
+    saturate as d grows.
 
-    The time axis is the second last (``(..., T, d)``), not the first as elsewhere in the
-    course: attention is two matrix products over the last two axes, and any leading axes
-    (batch, heads) broadcast. The same values as
-    ``torch.nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=mask)``.
+    The time axis is the second last (``(..., T, d)``), not the
+    first as elsewhere in the course: attention is two matrix
+    products over the last two axes, and any leading axes (batch,
+    heads) broadcast. The same values as
+    ``torch.nn.functional.scaled_dot_product_attention(q, k, v,
+    attn_mask=mask)``.
 
     Parameters
     ----------
@@ -306,8 +315,8 @@ def self_attention(q, k, v, mask=None):
     v : ndarray or Tensor, shape (..., S, dv)
         The values, one per key.
     mask : ndarray or Tensor, shape (T, S), optional
-        Added to the scores: 0 where attention is allowed, -inf where it is not. Every row
-        must allow at least one key.
+        Added to the scores: 0 where attention is allowed, -inf
+        where it is not. Every row must allow at least one key.
 
     Returns
     -------
@@ -318,20 +327,23 @@ def self_attention(q, k, v, mask=None):
     Raises
     ------
     TypeError
-        An argument is not an array (not a tensor when ``q`` is one) or not floating point.
+        An argument is not an array (not a tensor when ``q`` is
+        one) or not floating point.
     ValueError
-        The shapes do not fit (the message names T, S and d); a row of ``mask`` allows no key;
-        ``mask`` holds +inf or NaN.
+        The shapes do not fit (the message names T, S and d); a
+        row of ``mask`` allows no key; ``mask`` holds +inf or NaN.
 
     References
     ----------
-    A. Vaswani et al., "Attention is all you need", NeurIPS 2017, arXiv:1706.03762
-    (section 3.2.1).
+    A. Vaswani et al., "Attention is all you need", NeurIPS 2017,
+    arXiv:1706.03762 (section 3.2.1).
     """
-    scores = q @ np.swapaxes(k, -1, -2) / np.sqrt(q.shape[-1])  # (..., T, S)
+    d = q.shape[-1]
+    k_T = np.swapaxes(k, -1, -2)  # (..., d, S)
+    scores = q @ k_T / np.sqrt(d)  # (..., T, S)
     if mask is not None:
         scores = scores + mask  # -inf where a key is hidden
-    scores = scores - scores.max(axis=-1, keepdims=True)  # no overflow
+    scores = scores - scores.max(axis=-1, keepdims=True)
     e = np.exp(scores)  # (..., T, S)
     weights = e / e.sum(axis=-1, keepdims=True)  # rows sum to 1
     return weights @ v, weights  # (..., T, dv)

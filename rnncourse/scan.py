@@ -54,20 +54,23 @@ def _scan_combine_args(first, second):
 
 
 def scan_combine(first, second):
-    r"""Compose two steps of h_t = a_t * h_{t-1} + b_t: ``first``, then ``second``.
+    r"""Two steps of h_t = a_t * h_{t-1} + b_t as one step.
 
     .. math::
 
-        (a_1, b_1) \bullet (a_2, b_2) = (a_2 \odot a_1,\; a_2 \odot b_1 + b_2)
+        (a_1, b_1) \bullet (a_2, b_2)
+        = (a_2 \odot a_1,\; a_2 \odot b_1 + b_2)
 
-    Applying the result to a state h gives the same as applying ``first`` and then
-    ``second``: ``a2 * (a1 * h + b1) + b2``. Elementwise, so any shape (H,), (B, H), (T, B, H)
-    works, for NumPy arrays and torch tensors alike (the result is of the same kind).
+    Applying the result to a state h gives the same as applying
+    ``first`` and then ``second``: ``a2 * (a1 * h + b1) + b2``.
+    Elementwise, so any shape (H,), (B, H), (T, B, H) works, for
+    NumPy arrays and torch tensors alike (the result is of the
+    same kind).
 
     Parameters
     ----------
-    first, second : pair (a, b) of ndarray or Tensor, all four of one shape
-        The earlier and the later step.
+    first, second : pair (a, b) of ndarray or Tensor
+        The earlier and the later step, four arrays of one shape.
 
     Returns
     -------
@@ -83,8 +86,8 @@ def scan_combine(first, second):
 
     References
     ----------
-    G. E. Blelloch, "Prefix sums and their applications", CMU-CS-90-190 (1990), section 1.4
-    (first-order recurrences).
+    G. E. Blelloch, "Prefix sums and their applications",
+    CMU-CS-90-190 (1990), section 1.4 (first-order recurrences).
     """
     a1, b1 = first
     a2, b2 = second

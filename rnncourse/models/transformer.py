@@ -142,9 +142,9 @@ class CausalSelfAttention(nn.Module):
         self.qkv = nn.Linear(d_model, 3 * d_model)
         self.proj = nn.Linear(d_model, d_model)
 
-    def forward(self, x: Tensor, cache: KVCache | None = None, layer: int = 0,
-                return_weights: bool = False):
-        """x (T, B, D) -> (T, B, D); with a cache, the T new positions follow the cached ones."""
+    def forward(self, x: Tensor, cache: KVCache | None = None,
+                layer: int = 0, return_weights: bool = False):
+        """x (T, B, D) -> (T, B, D), after the cached positions."""
         T, B, D = x.shape
         nh = self.n_heads
         q, k, v = self.qkv(x).split(D, dim=-1)  # 3 x (T, B, D)
@@ -155,14 +155,15 @@ class CausalSelfAttention(nn.Module):
             if cache.layers[layer] is not None:
                 k_old, v_old = cache.layers[layer]
                 past = k_old.shape[2]
-                k = torch.cat([k_old, k], dim=2)  # (B, nh, past + T, D/nh)
-                v = torch.cat([v_old, v], dim=2)  # (B, nh, past + T, D/nh)
+                k = torch.cat([k_old, k], dim=2)  # (B, nh, past+T, .)
+                v = torch.cat([v_old, v], dim=2)  # (B, nh, past+T, .)
             cache.layers[layer] = (k, v)
         mask = None
-        if T > 1:  # one new query may read every key; more need the causal mask
-            mask = torch.as_tensor(causal_mask(past + T)[past:],
-                                   dtype=x.dtype, device=x.device)  # (T, past + T)
-        out, weights = self_attention(q, k, v, mask)  # (B, nh, T, D/nh)
+        if T > 1:  # one new query may read every key
+            mask = causal_mask(past + T)[past:]  # (T, past + T)
+            mask = torch.as_tensor(mask, dtype=x.dtype,
+                                   device=x.device)
+        out, weights = self_attention(q, k, v, mask)  # (B, nh, T, .)
         out = out.permute(2, 0, 1, 3).reshape(T, B, D)  # (T, B, D)
         out = self.proj(out)
         return (out, weights) if return_weights else out

@@ -69,60 +69,72 @@ def _check_scan_args(fn: str, a, b, h0) -> None:
         raise ValueError(f"{fn}: h0 must be on the device of a and b ({a.device}), got {h0.device}")
 
 
-def linear_scan(a: Tensor, b: Tensor, h0: Tensor | None = None) -> Tensor:
-    r"""All the states of :math:`h_t = a_t \odot h_{t-1} + b_t`, by a parallel scan.
+def linear_scan(a: Tensor, b: Tensor,
+                h0: Tensor | None = None) -> Tensor:
+    r"""Every h_t of h_t = a_t * h_{t-1} + b_t, by a parallel scan.
 
-    The Hillis–Steele scan: after the round with offset k (k = 1, 2, 4, ...), position t holds
-    the composition of the steps t - 2k + 1 .. t (or 1 .. t, near the start), obtained by
-    combining it with position t - k. After :math:`\lceil \log_2 T \rceil` rounds position t
-    holds steps 1 .. t, whose ``b`` part is :math:`h_t` (:math:`h_0` folded into
-    :math:`b_1` as :math:`b_1 + a_1 \odot h_0`). Every round is out of place, so autograd
-    differentiates through it.
+    The Hillis–Steele scan: after the round with offset k
+    (k = 1, 2, 4, ...), position t holds the composition of the
+    steps t - 2k + 1 .. t (or 1 .. t, near the start), obtained by
+    combining it with position t - k. After
+    :math:`\lceil \log_2 T \rceil` rounds position t holds steps
+    1 .. t, whose ``b`` part is :math:`h_t`, with :math:`h_0`
+    folded into the first step as :math:`b_1 + a_1 \odot h_0`.
+    Every round is out of place, so autograd differentiates
+    through it.
 
     Parameters
     ----------
     a : Tensor
         The decays :math:`a_t`, shape (T, B, H), a floating dtype.
     b : Tensor
-        The inputs :math:`b_t`, shape (T, B, H), the dtype and device of ``a``.
+        The inputs :math:`b_t`, shape (T, B, H), the dtype and
+        device of ``a``.
     h0 : Tensor or None
-        The state before the first step, shape (B, H); None means zeros.
+        The state before the first step, shape (B, H); None means
+        zeros.
 
     Returns
     -------
     Tensor
-        :math:`h_1, \dots, h_T`, shape (T, B, H); empty (0, B, H) when T = 0.
+        :math:`h_1, \dots, h_T`, shape (T, B, H); empty (0, B, H)
+        when T = 0.
 
     Raises
     ------
     TypeError
-        ``a``, ``b`` or ``h0`` is not a tensor, or has a non-floating or a different dtype.
+        ``a``, ``b`` or ``h0`` is not a tensor, or has a
+        non-floating or a different dtype.
     ValueError
-        ``a`` or ``b`` is not 3-D, their shapes differ, ``h0`` is not (B, H), or a device
-        differs.
+        ``a`` or ``b`` is not 3-D, their shapes differ, ``h0`` is
+        not (B, H), or a device differs.
 
     Notes
     -----
-    It does :math:`O(T \log T)` work (the loop does O(T)) in O(log T) sequential rounds, and
-    under autograd it keeps about two (T, B, H) tensors per round for the backward pass:
-    about :math:`2 \lceil \log_2 T \rceil` times the memory of the loop's outputs.
+    It does :math:`O(T \log T)` work (the loop does O(T)) in
+    O(log T) sequential rounds, and under autograd it keeps about two
+    (T, B, H) tensors per round for the backward pass: about
+    :math:`2 \lceil \log_2 T \rceil` times the memory of the
+    loop's outputs.
 
     References
     ----------
-    W. D. Hillis and G. L. Steele, "Data parallel algorithms", Communications of the ACM 29
-    (1986). G. E. Blelloch, "Prefix sums and their applications", CMU-CS-90-190 (1990).
-    E. Martin and C. Cundy, "Parallelizing linear recurrent neural nets over sequence
-    length", ICLR 2018.
+    W. D. Hillis and G. L. Steele, "Data parallel algorithms",
+    Communications of the ACM 29 (1986). G. E. Blelloch, "Prefix
+    sums and their applications", CMU-CS-90-190 (1990). E. Martin
+    and C. Cundy, "Parallelizing linear recurrent neural nets over
+    sequence length", ICLR 2018.
     """
     _check_scan_args("linear_scan", a, b, h0)
     if h0 is None:
         h0 = a.new_zeros(a.shape[1:])  # (B, H)
-    b = torch.cat([b[:1] + a[:1] * h0, b[1:]])  # (T, B, H): h0 folded into b_1 (a new tensor)
+    b = torch.cat([b[:1] + a[:1] * h0, b[1:]])  # (T, B, H)
     k = 1
     while k < a.shape[0]:
-        # position t (t >= k) takes in position t - k, which comes first in time
-        a_k, b_k = scan_combine((a[:-k], b[:-k]), (a[k:], b[k:]))  # (T - k, B, H) each
-        a = torch.cat([a[:k], a_k])  # (T, B, H): the first k positions are already complete
+        # position t >= k takes in position t - k (earlier)
+        a_k, b_k = scan_combine((a[:-k], b[:-k]),
+                                (a[k:], b[k:]))  # (T - k, B, H)
+        a = torch.cat([a[:k], a_k])  # (T, B, H): first k are done
         b = torch.cat([b[:k], b_k])  # (T, B, H)
         k *= 2
     return b  # (T, B, H): b_t now holds h_t
