@@ -1,112 +1,13 @@
-"""Drawing helpers for the lessons: computational graphs and sequences, with matplotlib only.
-
-Every function draws on an ``Axes`` it is given and returns a :class:`Diagram` that lists the
-artists it added (boxes, arrows, text labels), so that a test can count them. None of them
-chooses a backend or shows a figure; the caller does that.
-
-This module imports matplotlib, so :mod:`rnncourse` never imports it: lessons import it
-explicitly (``from rnncourse.viz import draw_unrolled_rnn``).
-"""
+"""Drawings of sequences and of the unrolled RNN (lessons 1 to 3)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import numpy as np
-from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
-__all__ = [
-    "Diagram",
-    "draw_unrolled_rnn",
-    "draw_fixed_window",
-    "draw_token_strip",
-    "plot_hidden_states",
-    "draw_parallel_scan",
-]
+from ._base import (HIDDEN_COLOR, INPUT_COLOR, MODEL_COLOR, MUTED_COLOR, OUTPUT_COLOR, Diagram, _arrow,
+                    _box, _check_int, _fit_limits)
 
-# Colours of the three kinds of node, readable on a white page and in grey scale.
-INPUT_COLOR = "#cfe2f3"
-HIDDEN_COLOR = "#fce5cd"
-OUTPUT_COLOR = "#d9ead3"
-MODEL_COLOR = "#e6e0f0"
-EDGE_COLOR = "#333333"
-MUTED_COLOR = "#bbbbbb"
-
-
-@dataclass
-class Diagram:
-    """The artists a drawing function added to its ``Axes``.
-
-    Attributes
-    ----------
-    boxes : list of matplotlib.patches.FancyBboxPatch
-        One per node (an input, a state, an output, a model).
-    arrows : list of matplotlib.patches.FancyArrowPatch
-        One per edge of the graph.
-    labels : list of matplotlib.text.Text
-        Every piece of text: the node names and the weight names on the edges.
-    """
-
-    boxes: list = field(default_factory=list)
-    arrows: list = field(default_factory=list)
-    labels: list = field(default_factory=list)
-
-    def texts(self) -> list[str]:
-        """The strings of all labels, in drawing order."""
-        return [label.get_text() for label in self.labels]
-
-
-def _check_int(name: str, value, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
-    if value < minimum:
-        raise ValueError(f"{name} must be at least {minimum}, got {value}")
-    return int(value)
-
-
-def _box(ax, diagram, cx, cy, text, color, width=0.9, height=0.6, dashed=False, fontsize=15,
-         text_color="black"):
-    """A rounded box centred at (cx, cy) with ``text`` inside."""
-    patch = FancyBboxPatch(
-        (cx - width / 2, cy - height / 2), width, height,
-        boxstyle="round,pad=0.02,rounding_size=0.12",
-        facecolor=color, edgecolor=EDGE_COLOR if not dashed else "#777777",
-        linewidth=1.2, linestyle="--" if dashed else "-", zorder=2,
-    )
-    ax.add_patch(patch)
-    diagram.boxes.append(patch)
-    diagram.labels.append(ax.text(cx, cy, text, ha="center", va="center", fontsize=fontsize,
-                                  color=text_color, zorder=3))
-    return patch
-
-
-def _arrow(ax, diagram, start, end, label=None, label_offset=(0.0, 0.0), color=EDGE_COLOR,
-           connectionstyle="arc3", fontsize=12, label_color="#7a2e00"):
-    """An arrow from ``start`` to ``end`` (data coordinates), optionally labelled at its middle."""
-    arrow = FancyArrowPatch(start, end, arrowstyle="-|>", mutation_scale=14, linewidth=1.3,
-                            color=color, shrinkA=0, shrinkB=0, connectionstyle=connectionstyle,
-                            zorder=1)
-    ax.add_patch(arrow)
-    diagram.arrows.append(arrow)
-    if label is not None:
-        mx = (start[0] + end[0]) / 2 + label_offset[0]
-        my = (start[1] + end[1]) / 2 + label_offset[1]
-        diagram.labels.append(ax.text(mx, my, label, ha="center", va="center", fontsize=fontsize,
-                                      color=label_color, zorder=3))
-    return arrow
-
-
-def _fit_limits(ax, left=None, margin=0.2):
-    """Set the limits of ``ax`` to hold every box on it (and ``left``, when given)."""
-    boxes = [p for p in ax.patches if isinstance(p, FancyBboxPatch)]
-    x_low = min(p.get_x() for p in boxes) - margin
-    x_high = max(p.get_x() + p.get_width() for p in boxes) + margin
-    y_low = min(p.get_y() for p in boxes) - margin
-    y_high = max(p.get_y() + p.get_height() for p in boxes) + margin
-    if left is not None:
-        x_low = min(x_low, left)
-    ax.set_xlim(x_low, x_high)
-    ax.set_ylim(y_low, y_high)
+__all__ = ["draw_unrolled_rnn", "draw_fixed_window", "draw_token_strip", "plot_hidden_states"]
 
 
 def draw_unrolled_rnn(ax, T: int = 4, *, show_outputs: bool = True, folded: bool = True,
@@ -360,39 +261,3 @@ def plot_hidden_states(ax, h, inputs=None, *, cmap: str = "RdBu_r", step_offset:
     if colorbar:
         ax.figure.colorbar(image, ax=ax, fraction=0.04, pad=0.02, label="$h_{t,j}$")
     return image
-
-
-def draw_parallel_scan(ax, T: int = 8) -> Diagram:
-    """The Hillis-Steele scan of a linear recurrence over T steps, level by level.
-
-    Row 0 holds the pairs (a_t, b_t); at level j every position t >= k = 2**(j-1) combines
-    the pair k places earlier into its own, (earlier, own) -> scan_combine(earlier, own).
-    After ceil(log2 T) levels position t holds the composition of steps 1..t, whose b is
-    h_t (from h_0 = 0). Each arrow is one combine; the combines of a level are independent,
-    so they can run at the same time.
-
-    Returns the :class:`Diagram` (T boxes per level, one arrow per combine).
-    """
-    T = _check_int("T", T, 1)
-    levels = max(1, int(np.ceil(np.log2(T)))) if T > 1 else 0
-    diagram = Diagram()
-    dy = 1.3
-    for level in range(levels + 1):
-        y = -level * dy
-        k = 2 ** (level - 1) if level else 0
-        for t in range(T):
-            done = t < 2 ** level  # position t already holds steps 1..t+1
-            color = OUTPUT_COLOR if done else HIDDEN_COLOR
-            first = max(t + 2 - 2 ** level, 1)  # the earliest step composed into position t
-            text = f"{first}..{t + 1}" if first < t + 1 else f"{t + 1}"
-            _box(ax, diagram, t, y, text, color, width=0.8, height=0.5, fontsize=9)
-            if level and t >= k:
-                _arrow(ax, diagram, (t - k, y + dy - 0.27), (t - 0.05, y + 0.27), color=EDGE_COLOR)
-            elif level:
-                _arrow(ax, diagram, (t, y + dy - 0.27), (t, y + 0.27), color=MUTED_COLOR)
-        diagram.labels.append(ax.text(-0.8, y, f"level {level}" if level else "pairs",
-                                      ha="right", va="center", fontsize=9))
-    _fit_limits(ax, left=-2.2)
-    ax.set_aspect("equal")
-    ax.axis("off")
-    return diagram
