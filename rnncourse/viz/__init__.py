@@ -7,13 +7,14 @@ chooses a backend or shows a figure; the caller does that.
 This module imports matplotlib, so :mod:`rnncourse` never imports it: lessons import it
 explicitly (``from rnncourse.viz import draw_unrolled_rnn``).
 
-Modules: ``sequences`` (the unrolled RNN, windows, token strips, hidden states) and ``scan``
-(the parallel scan); ``_base`` holds the colours, :class:`Diagram` and the boxes and arrows
+Modules: ``sequences`` (the unrolled RNN, windows, token strips, hidden states), ``bptt``
+(the backward pass on the unrolled graph) and ``scan`` (the parallel scan); ``_base`` holds the colours, :class:`Diagram` and the boxes and arrows
 they share.
 """
 
 from ._base import (EDGE_COLOR, HIDDEN_COLOR, INPUT_COLOR, MODEL_COLOR, MUTED_COLOR,  # noqa: F401
                     OUTPUT_COLOR, Diagram)
+from .bptt import draw_bptt_backward
 from .scan import draw_parallel_scan
 from .sequences import draw_fixed_window, draw_token_strip, draw_unrolled_rnn, plot_hidden_states
 
@@ -24,4 +25,5 @@ __all__ = [
     "draw_token_strip",
     "plot_hidden_states",
     "draw_parallel_scan",
+    "draw_bptt_backward",
 ]
