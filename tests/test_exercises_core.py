@@ -291,3 +291,140 @@ def test_learner_prints_are_captured_into_the_verdict(capsys):
     ex.rnn_step_forward.check(lambda x, h_prev, W_xh, W_hh, b_h: print("hi") or correct_step(x, h_prev, W_xh, W_hh, b_h))
     out = capsys.readouterr().out
     assert out.startswith("[Passed]") and "printed" not in out  # a pass shows no printout
+
+
+# ----------------------------------------------------------------------------- shared behaviours
+def _demo_exercise(reference, impl, faults, cases, **kw):
+    return core.Exercise(
+        "demo", "Demo", "02_simple_rnn", reference, impl, faults, lambda rng: cases, ["a", "b", "c"], **kw
+    )
+
+
+def test_inputs_describe_the_arrays_inside_a_tuple_or_list():
+    a, b = np.zeros((3, 4)), np.zeros(4)
+    dims = {"B": 3, "H": 4}
+    describe = core._describe_inputs
+    assert describe(("first",), ((a, a),), dims) == "first a pair of arrays (3, 4) = (B, H)"
+    assert describe(("first",), ((a, b),), dims) == "first a pair of arrays (3, 4) = (B, H) and (4,) = (H,)"
+    assert describe(("xs",), ([a, a, a],), dims) == "xs a list of 3 arrays, each (3, 4) = (B, H)"
+    assert describe(("xs",), ((a, b, a),), {}) == "xs a tuple of 3 arrays (3, 4), (4,), (3, 4)"
+    assert describe(("xs",), ([b],), dims) == "xs a list of 1 array (4,) = (H,)"
+    # anything else as before: a tuple of other things by its length, a list of plain values shown
+    assert describe(("t", "n"), ((1, "x"), [2, 3]), {}) == "t a tuple of 2, n=[2, 3]"
+    assert describe(("t",), ((a, 1.0),), {}) == "t a tuple of 2"
+    assert describe(("t",), ((),), {}) == "t a tuple of 0"
+
+
+def test_inputs_describe_a_pair_of_tensors():
+    torch = pytest.importorskip("torch")
+    h = torch.zeros(1, 3, 5)
+    assert core._describe_inputs(("state",), ((h, h),), {"B": 3, "H": 5}) == "state a pair of tensors (1, 3, 5)"
+    assert "a pair of tensors (1, 3, 5) = (L, B, H)" in core._describe_inputs(
+        ("state",), ((h, h),), {"L": 1, "B": 3, "H": 5}
+    )
+
+
+def _double(x):
+    return 2.0 * x
+
+
+def _double_impl(f, x):
+    if f:  # the right values, written into the caller's array
+        x *= 2.0
+        return x
+    return 2.0 * x
+
+
+@pytest.mark.parametrize("standalone", [False, True])
+def test_named_in_place_fault_standalone_says_it_once(standalone):
+    fault = core.Fault(
+        "doubled_in_place",
+        "Your values are right, but `x` is doubled in place: the caller's `x` has changed.",
+        "Return `2.0 * x`, a new array.",
+        status="mutated_input",
+        standalone=standalone,
+    )
+    e = _demo_exercise(_double, _double_impl, [fault], [core.Case("B=2", (np.ones(2),), {"B": 2})])
+    result = e.evaluate(e.variant_function(("doubled_in_place",)))
+    assert (result.status, result.mistake, result.hint) == ("mutated_input", "doubled_in_place", fault.hint)
+    generic = "Your function changed its input `x` in place on the first case. The caller still needs it"
+    if standalone:
+        assert result.message == fault.message
+        change = "x changed at 2 of 2 entries; for example at [0] it is 2, was 1."
+        assert result.details == [f"On the first case: {change}"]
+    else:
+        assert result.message.startswith(fault.message + " " + generic) and result.details == []
+    assert core.Fault("f", "m", "h").standalone is False  # the default: the generic text follows
+
+
+def _softmax_rows(x):
+    e = np.exp(x - x.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def _softmax_impl(f, x):
+    if "no_max" in f:
+        e = np.exp(x)
+    elif "global_max" in f:
+        e = np.exp(x - x.max())
+    else:
+        e = np.exp(x - x.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def _softmax_exercise():
+    faults = [
+        core.Fault("no_max", "Overflows.", "Subtract the max.", group="max"),
+        core.Fault("global_max", "One max for all rows.", "One max per row.", group="max"),
+    ]
+    large = np.array([[1000.0, 0.0], [-2000.0, -2001.0]])  # exp overflows in row 0, underflows in row 1
+    cases = [
+        core.Case("small", (np.array([[1.0, 2.0], [0.5, -1.0]]),), {}),
+        core.Case("large", (large,), {}, nonfinite_mistake=("no_max", "global_max")),
+    ]
+    return _demo_exercise(_softmax_rows, _softmax_impl, faults, cases)
+
+
+def test_nonfinite_mistake_of_several_names_is_the_one_whose_output_matches():
+    e = _softmax_exercise()
+    with np.errstate(all="ignore"):
+        for name in ("no_max", "global_max"):
+            result = e.evaluate(e.variant_function((name,)))
+            assert (result.status, result.mistake) == ("mistake", name), repr(result)
+            assert result.message == e._fault[name].message and "large" in result.details[0]
+
+        def other_nan(x):  # NaN on the large case, but as neither variant gives it: the first name
+            return np.full_like(x, np.nan) if np.abs(x).max() > 100 else _softmax_rows(x)
+
+        result = e.evaluate(other_nan)
+    assert (result.status, result.mistake) == ("mistake", "no_max")
+
+
+def test_log_zero_remark_can_be_left_out():
+    from rnncourse.exercises.compare import compare
+
+    expected = np.array([0.0, -np.inf, 0.0])
+    got = np.array([-np.inf, -np.inf, 0.0])
+    assert "log(0)" in compare(expected, got, "`m`").message
+    for issue in (
+        compare(expected, got, "`m`", log_zero_remark=False),
+        compare((expected,), (got,), "`m`", log_zero_remark=False),
+        compare({"m": expected}, {"m": got}, "`d`", log_zero_remark=False),
+    ):
+        assert issue.kind == "nonfinite" and issue.message.endswith("is -inf at [0], expected 0.")
+    nan = compare(expected, np.array([np.nan, -np.inf, 0.0]), "`m`", log_zero_remark=False)
+    assert "undefined operation" in nan.message  # only the remark on log(0) is left out
+
+
+@pytest.mark.parametrize("flag", [False, True])
+def test_exercise_with_minus_inf_as_a_value_makes_no_log_zero_remark(flag):
+    def mask(T):
+        return np.where(np.triu(np.ones((T, T), dtype=bool), k=1), -np.inf, 0.0)
+
+    e = _demo_exercise(
+        mask, lambda f, T: mask(T), [], [core.Case("T=3", (3,), {"T": 3})], minus_inf_is_a_value=flag
+    )
+    assert e.minus_inf_is_a_value is flag
+    result = e.evaluate(lambda T: np.where(np.triu(np.ones((T, T), dtype=bool)), -np.inf, 0.0))
+    assert result.status == "wrong_values" and "is -inf at [0, 0], expected 0" in result.message
+    assert ("log(0)" in result.message) is not flag

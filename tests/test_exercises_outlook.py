@@ -26,7 +26,7 @@ IDS = [e.id for e in LESSON_15]
 FAR = 1e3  # in units of the tolerance, as in test_exercises_catalogue.py
 
 # the faults that only a special case shows (scores of several thousand)
-SPECIAL = {"scan_combine": set(), "causal_mask": set(), "self_attention": {"unstable_softmax"}}
+SPECIAL = {"scan_combine": set(), "causal_mask": set(), "self_attention": {"unstable_softmax", "global_max"}}
 
 # the stubs of lessons/15_outlook.md (each cell: the stub, then its check)
 STUBS = {
@@ -369,6 +369,32 @@ def test_scan_in_place_updates_are_changed_inputs(fn, mistake, name):
     assert f"`{name}`" in result.message and "in place" in result.message
 
 
+@pytest.mark.parametrize(("fn", "name"), [(scan_into_first, "first"), (scan_into_second, "second")])
+def test_scan_named_in_place_update_is_told_once(fn, name):
+    result = SCAN.evaluate(fn)
+    assert result.message == SCAN._fault[result.mistake].message  # the fault's own text, alone
+    assert "The caller still needs it" not in result.message and result.message.count("in place") == 1
+    assert result.details == [result.details[0]] and result.details[0].startswith(f"On the first case: {name}[")
+    assert "changed at" in result.details[0] and ", was " in result.details[0]
+
+
+def test_scan_other_in_place_update_gets_the_generic_text():
+    result = SCAN.evaluate(scan_b_into_first_only)
+    assert result.mistake is None and "The caller still needs it" in result.message
+    assert result.details[0].startswith("first[1] changed at")
+
+
+def test_scan_inputs_are_described_with_the_shapes_of_the_pairs():
+    def raises(first, second):
+        raise ValueError("no")
+
+    result = SCAN.evaluate(raises)
+    assert result.details[-1] == (
+        "Inputs: first a pair of arrays (3, 4) = (B, H), second a pair of arrays (3, 4) = (B, H)"
+    )
+    assert "a tuple of 2" not in repr(SCAN.evaluate(scan_adds_b))
+
+
 def test_scan_messages_explain_order_and_scaling():
     result = SCAN.evaluate(scan_backwards)
     assert "wrong order" in result.message and "not commutative" in result.message
@@ -557,6 +583,25 @@ def test_mask_messages_say_why():
     assert "itself" in result.message
 
 
+def test_mask_messages_count_rows_from_0_and_say_so():
+    result = MASK.evaluate(mask_diagonal)
+    assert "row 0 (the first query) reads nothing" in result.message and "query 0" not in result.message
+    hint = MASK.hints[0]
+    assert "counted from 0" in hint and "counts positions from 1" in hint
+    assert "columns 0, 1, ..., t, the first t + 1 keys" in hint
+    assert all("query 0" not in text for text in [*MASK.hints, *(f.message for f in MASK.faults)])
+
+
+@pytest.mark.parametrize("fn", [mask_diagonal, mask_loops_diagonal, mask_past])
+def test_mask_details_make_no_log_remark_on_its_own_minus_inf(fn):
+    """-inf is a value of the mask: a -inf where 0 is expected is no log(0)."""
+    assert MASK.minus_inf_is_a_value and not ATTN.minus_inf_is_a_value and not SCAN.minus_inf_is_a_value
+    result = MASK.evaluate(fn)
+    details = " ".join(result.details)
+    assert result.status == "mistake" and "where a finite value is expected" in details
+    assert "log(0)" not in details and "log(0)" not in result.message
+
+
 def test_mask_other_statuses():
     def ints(T):
         return np.where(np.triu(np.ones((T, T), dtype=bool), k=1), -10**9, 0)
@@ -612,7 +657,7 @@ def test_attention_cases():
     assert ATTN.cases[0].args[3] is not None  # the first case has a mask: the mask faults show at once
     # the large case is last, and exp overflows there unless each row's max is subtracted
     q, k, v, _ = ATTN.cases[-1].args
-    assert ATTN.cases[-1].nonfinite_mistake == "unstable_softmax"
+    assert ATTN.cases[-1].nonfinite_mistake == ("unstable_softmax", "global_max")
     assert (q @ k.T / np.sqrt(q.shape[-1])).max() > 2000
     assert all(c.nonfinite_mistake is None for c in ATTN.cases[:-1])
 
@@ -744,6 +789,24 @@ def attn_no_keepdims(q, k, v, mask=None):
     return weights @ v, weights
 
 
+def attn_max_no_keepdims(q, k, v, mask=None):
+    scores = q @ np.swapaxes(k, -1, -2) / np.sqrt(q.shape[-1])
+    if mask is not None:
+        scores = scores + mask
+    e = np.exp(scores - scores.max(axis=-1))  # keepdims on the sum only
+    weights = e / e.sum(axis=-1, keepdims=True)
+    return weights @ v, weights
+
+
+def attn_sum_no_keepdims(q, k, v, mask=None):
+    scores = q @ np.swapaxes(k, -1, -2) / np.sqrt(q.shape[-1])
+    if mask is not None:
+        scores = scores + mask
+    e = np.exp(scores - scores.max(axis=-1, keepdims=True))
+    weights = e / e.sum(axis=-1)  # keepdims on the max only
+    return weights @ v, weights
+
+
 def attn_mask_forgotten(q, k, v, mask=None):
     return _attn_with(q, k, v, None)
 
@@ -766,6 +829,15 @@ def attn_naive_softmax(q, k, v, mask=None):
 
 def attn_global_max(q, k, v, mask=None):
     return _attn_with(q, k, v, mask, stable="global")
+
+
+def attn_global_max_by_np_max(q, k, v, mask=None):
+    scores = q @ np.swapaxes(k, -1, -2) / np.sqrt(q.shape[-1])
+    if mask is not None:
+        scores = scores + mask
+    e = np.exp(scores - np.max(scores))  # one number for every row of every head
+    weights = e / np.sum(e, axis=-1, keepdims=True)
+    return weights @ v, weights
 
 
 def attn_v_first(q, k, v, mask=None):
@@ -792,12 +864,15 @@ def attn_unscaled_unmasked(q, k, v, mask=None):
         (attn_columns, "softmax_over_queries"),
         (attn_columns_scipy, "softmax_over_queries"),
         (attn_no_keepdims, "keepdims_missing"),
+        (attn_max_no_keepdims, "max_keepdims_missing"),
+        (attn_sum_no_keepdims, "sum_keepdims_missing"),
         (attn_mask_forgotten, "mask_ignored"),
         (attn_mask_times, "mask_multiplied"),
         (attn_q_at_k, "k_not_transposed"),
         (attn_k_T, "k_T_reverses_all_axes"),
         (attn_naive_softmax, "unstable_softmax"),
-        (attn_global_max, "unstable_softmax"),
+        (attn_global_max, "global_max"),
+        (attn_global_max_by_np_max, "global_max"),
         (attn_v_first, "v_times_weights"),
         (attn_reads_queries, "values_from_q"),
         (attn_reads_keys, "values_from_k"),
@@ -811,17 +886,42 @@ def test_attention_learner_mistakes_named(fn, mistake, capfd, recwarn):
 
 
 def test_attention_shape_errors_are_named_with_the_learner_line():
-    for fn, line in ((attn_q_at_k, "q @ k"), (attn_k_T, "q @ k.T"), (attn_no_keepdims, "scores.max(axis=-1)")):
+    for fn, line in ((attn_q_at_k, "q @ k"), (attn_k_T, "q @ k.T"), (attn_no_keepdims, "scores.max(axis=-1)"),
+                     (attn_max_no_keepdims, "scores.max(axis=-1)"), (attn_sum_no_keepdims, "e.sum(axis=-1)")):
         result = ATTN.evaluate(fn)
         assert result.status == "mistake" and "raises ValueError" in result.message, repr(result)
         assert any(line in d for d in result.details), result.details
 
 
+def test_attention_keepdims_messages_name_the_reduction_that_lost_its_axis():
+    result = ATTN.evaluate(attn_max_no_keepdims)
+    assert "max over the keys without `keepdims=True` (the sum keeps it)" in result.message
+    assert ".max(axis=-1, keepdims=True)" in result.hint and ".sum(" not in result.hint
+    result = ATTN.evaluate(attn_sum_no_keepdims)
+    assert "sum over the keys taken without `keepdims=True` (the max keeps it)" in result.message
+    assert ".sum(axis=-1, keepdims=True)" in result.hint and ".max(" not in result.hint
+    result = ATTN.evaluate(attn_no_keepdims)
+    assert "both the max and the sum" in result.message
+
+
 def test_attention_overflow_is_told_on_the_large_case():
-    for fn in (attn_naive_softmax, attn_global_max):
+    result = ATTN.evaluate(attn_naive_softmax)
+    assert result.message.startswith("Your softmax overflows on large scores")
+    assert "709" in result.message and "each row" in result.message
+    assert "one maximum for the whole array" not in result.message
+    assert "large scores" in result.details[0] and "NaN" in result.details[0]
+
+
+def test_attention_global_max_is_told_apart_from_overflow():
+    for fn in (attn_global_max, attn_global_max_by_np_max):
         result = ATTN.evaluate(fn)
-        assert "709" in result.message and "each row" in result.message
+        first = result.message.split(": ")[0]  # the first clause: what is wrong and what is asked
+        assert first.startswith("Your softmax subtracts one maximum for the whole array")
+        assert "per row" in first and first.endswith("(axis=-1, keepdims=True)")
+        assert "overflows" not in result.message
+        assert "underflows" in result.message and "0 / 0 is NaN" in result.message
         assert "large scores" in result.details[0] and "NaN" in result.details[0]
+        assert ".max(axis=-1, keepdims=True)" in result.hint
 
 
 def test_attention_other_statuses():

@@ -74,8 +74,14 @@ def _index(idx) -> str:
     return "[" + ", ".join(str(int(i)) for i in idx) + "]"
 
 
-def values_issue(expected: np.ndarray, got: np.ndarray, name: str, exact: bool = False) -> Issue | None:
-    """Compare arrays of equal shape (NaN equals NaN, inf equals the same inf)."""
+def values_issue(
+    expected: np.ndarray, got: np.ndarray, name: str, exact: bool = False, log_zero_remark: bool = True
+) -> Issue | None:
+    """Compare arrays of equal shape (NaN equals NaN, inf equals the same inf).
+
+    ``log_zero_remark=False``: a -inf where a finite value is expected gets no remark on log(0)
+    (for an output that holds -inf as an ordinary value, such as an additive mask).
+    """
     if expected.dtype == bool or got.dtype == bool or exact:
         bad = ~((expected == got) | (_isnan(expected) & _isnan(got)))
         if expected.dtype != bool and got.dtype != bool:
@@ -90,7 +96,7 @@ def values_issue(expected: np.ndarray, got: np.ndarray, name: str, exact: bool =
         finite_expected = np.isfinite(e)
         nonfinite_got = ~np.isfinite(g) & finite_expected
         if nonfinite_got.any():
-            return _nonfinite_issue(expected, got, nonfinite_got, name)
+            return _nonfinite_issue(expected, got, nonfinite_got, name, log_zero_remark)
         bad = ~close
     if not bad.any():
         return None
@@ -133,7 +139,9 @@ _NONFINITE_CAUSE = {
 }
 
 
-def _nonfinite_issue(expected: np.ndarray, got: np.ndarray, nonfinite_got: np.ndarray, name: str) -> Issue:
+def _nonfinite_issue(
+    expected: np.ndarray, got: np.ndarray, nonfinite_got: np.ndarray, name: str, log_zero_remark: bool = True
+) -> Issue:
     """NaN or inf where a finite value is expected: which entry, what it is, what was expected."""
     if got.ndim == 0:
         word = _nonfinite_word(got)
@@ -148,6 +156,8 @@ def _nonfinite_issue(expected: np.ndarray, got: np.ndarray, nonfinite_got: np.nd
             what = what[:-1] + (
                 f" ({n} of {got.size} entries are {' or '.join(kinds)} where a finite value is expected)."
             )
+    if word == "-inf" and not log_zero_remark:
+        return Issue("nonfinite", what, name)
     return Issue("nonfinite", f"{what} {_NONFINITE_CAUSE[word]}", name)
 
 
@@ -206,11 +216,18 @@ def _shape_issue(expected_shape, got_shape, name, dims) -> Issue:
 
 
 def compare(
-    expected, got, name: str = "the result", dims: Mapping | None = None, exact: bool = False, strict: bool = False
+    expected,
+    got,
+    name: str = "the result",
+    dims: Mapping | None = None,
+    exact: bool = False,
+    strict: bool = False,
+    log_zero_remark: bool = True,
 ) -> Issue | None:
     """The first difference between ``got`` and ``expected``, or None if they agree.
 
     ``exact``: no tolerance. ``strict``: a tuple and a list are different containers.
+    ``log_zero_remark=False``: see :func:`values_issue`.
     """
     dims = dims or {}
     if isinstance(expected, (tuple, list)):
@@ -222,7 +239,7 @@ def compare(
                 return Issue("wrong_values", _length_message(expected, got, name), name)
             return Issue("wrong_type", f"{name} has {len(got)} values; expected {len(expected)}.", name)
         for i, (e, g) in enumerate(zip(expected, got)):
-            issue = compare(e, g, _item(name, f"[{i}]"), dims, exact, strict)
+            issue = compare(e, g, _item(name, f"[{i}]"), dims, exact, strict, log_zero_remark)
             if issue:
                 return issue
         return None
@@ -236,12 +253,12 @@ def compare(
                 name,
             )
         for key in expected:
-            issue = compare(expected[key], got[key], _item(name, f"[{key!r}]"), dims, exact, strict)
+            issue = compare(expected[key], got[key], _item(name, f"[{key!r}]"), dims, exact, strict, log_zero_remark)
             if issue:
                 return issue
         return None
     if _is_tensor(expected):
-        return _compare_tensor(expected, got, name, dims, exact)
+        return _compare_tensor(expected, got, name, dims, exact, log_zero_remark)
     if isinstance(expected, np.ndarray) and expected.ndim > 0:
         if got is None:
             return Issue("wrong_type", f"{name} is None; expected a NumPy array.", name)
@@ -255,7 +272,7 @@ def compare(
             return Issue("wrong_type", f"{name} has dtype {got.dtype}; expected integers.", name)
         if got.shape != expected.shape:
             return _shape_issue(expected.shape, got.shape, name, dims)
-        return values_issue(expected, got, name, exact)
+        return values_issue(expected, got, name, exact, log_zero_remark)
     if isinstance(expected, (bool, np.bool_)):
         if not isinstance(got, (bool, np.bool_)):
             return Issue("wrong_type", f"{name} is {type_name(got)}; expected True or False.", name)
@@ -270,18 +287,20 @@ def compare(
                 return Issue("wrong_shape", f"{name} has shape {tuple(got.shape)}; expected a single number.", name)
         elif isinstance(got, (bool, np.bool_)) or not isinstance(got, (int, float, np.integer, np.floating)):
             return Issue("wrong_type", f"{name} is {type_name(got)}; expected a number.", name)
-        return values_issue(np.asarray(expected, dtype=float), np.asarray(got, dtype=float), name, exact)
+        return values_issue(
+            np.asarray(expected, dtype=float), np.asarray(got, dtype=float), name, exact, log_zero_remark
+        )
     if isinstance(expected, str) or expected is None:
         return None if got == expected else Issue("wrong_values", f"{name} differs.", name)
     return None if type(got) is type(expected) and got == expected else Issue("wrong_values", f"{name} differs.", name)
 
 
-def _compare_tensor(expected, got, name, dims, exact):
+def _compare_tensor(expected, got, name, dims, exact, log_zero_remark=True):
     if not _is_tensor(got):
         return Issue("wrong_type", f"{name} is {type_name(got)}; expected a torch.Tensor.", name)
     if tuple(got.shape) != tuple(expected.shape):
         return _shape_issue(tuple(expected.shape), tuple(got.shape), name, dims)
-    issue = values_issue(expected.detach().cpu().numpy(), got.detach().cpu().numpy(), name, exact)
+    issue = values_issue(expected.detach().cpu().numpy(), got.detach().cpu().numpy(), name, exact, log_zero_remark)
     if issue:
         return issue
     if (expected.grad_fn is None) != (got.grad_fn is None) or expected.requires_grad != got.requires_grad:

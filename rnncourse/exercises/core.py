@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import render, runner
-from .compare import Issue, compare, dims_of, type_name
+from .compare import Issue, _is_tensor, compare, dims_of, type_name
 from .stubs import stub_reason
 
 STATUSES = (
@@ -59,6 +59,9 @@ class Fault:
     hint: str  # how to think about the fix
     group: str | None = None  # faults of one group exclude each other
     status: str = "mistake"  # "mutated_input" for in-place faults
+    # an in-place fault whose message already says which input changed and why the caller needs it:
+    # shown alone (the changed entries as a detail), not followed by the generic changed-input text
+    standalone: bool = False
 
 
 @dataclass
@@ -70,7 +73,9 @@ class Case:
     dims: dict
     extra: dict = field(default_factory=dict)
     factory: object = None  # callable returning fresh args (for torch tensors with a graph)
-    nonfinite_mistake: str | None = None  # NaN/inf here is this fault
+    # NaN/inf here is this fault; several names: the first whose variant gives the learner's output
+    # on this case, else the first
+    nonfinite_mistake: str | tuple | None = None
     diagnostic: bool = False
 
     def make(self) -> tuple:
@@ -120,6 +125,27 @@ class Result:
         return render.verdict_html(self)
 
 
+def _is_array(value) -> bool:
+    return isinstance(value, np.ndarray) or _is_tensor(value)
+
+
+def _describe_sequence(value, dims) -> str:
+    """'a pair of arrays (3, 4) = (B, H)', 'a tuple of 3 tensors (2, 5), (5,), (5,)': a tuple or
+    list of arrays (or of tensors) with their shapes."""
+    noun = "tensor" if all(map(_is_tensor, value)) else "array"
+    shapes = [dims_of(tuple(x.shape), dims) for x in value]
+    kind = "tuple" if isinstance(value, tuple) else "list"
+    if kind == "tuple" and len(value) == 2:
+        head, each = f"a pair of {noun}s", ""
+    elif len(value) == 1:
+        head, each = f"a {kind} of 1 {noun}", ""
+    else:
+        head, each = f"a {kind} of {len(value)} {noun}s", ", each"
+    if len(set(shapes)) == 1:
+        return f"{head}{each} {shapes[0]}"
+    return f"{head} " + (" and ".join(shapes) if len(shapes) == 2 else ", ".join(shapes))
+
+
 def _describe_inputs(names, args, dims) -> str:
     parts = []
     for name, value in zip(names, args):
@@ -130,6 +156,8 @@ def _describe_inputs(names, args, dims) -> str:
         elif isinstance(value, dict):
             inner = ", ".join(f"{k} {dims_of(np.shape(v), dims)}" for k, v in value.items())
             parts.append(f"{name} {{{inner}}}")
+        elif isinstance(value, (tuple, list)) and value and all(map(_is_array, value)):
+            parts.append(f"{name} {_describe_sequence(value, dims)}")
         elif isinstance(value, tuple):
             parts.append(f"{name} a tuple of {len(value)}")
         else:
@@ -156,6 +184,7 @@ class Exercise:
         timeout=runner.DEFAULT_TIMEOUT,
         needs_torch=False,
         strict_containers=False,
+        minus_inf_is_a_value=False,
     ):
         self.id = id
         self.title = title
@@ -171,6 +200,9 @@ class Exercise:
         self.timeout = timeout
         self.needs_torch = needs_torch
         self.strict_containers = strict_containers
+        # -inf is one of the output's own values (an additive mask), not the log of 0: a NaN/inf
+        # verdict then gives no remark on log(0)
+        self.minus_inf_is_a_value = minus_inf_is_a_value
         self.params = tuple(inspect.signature(reference).parameters)
         self._hint_index = 0
         self._cases = None
@@ -436,7 +468,7 @@ class Exercise:
         issue = self._compare_outputs(expected, value, case.dims)
         if issue is not None:
             if issue.kind == "nonfinite" and case.nonfinite_mistake:
-                fault = self._fault[case.nonfinite_mistake]
+                fault = self._nonfinite_fault(i, value)
                 return self._result(
                     "mistake",
                     fault.message,
@@ -464,19 +496,28 @@ class Exercise:
                     f"Your function changed its input `{name}` in place {where}. The caller still needs it: "
                     "work on new arrays instead (for example `a = a * s`, not `a *= s`)."
                 )
+                change_text = change.message.replace("is wrong", "changed").replace(", expected ", ", was ")
                 for fault in self.faults:
                     if fault.status == "mutated_input":
                         kind, _, v_args = self._variant((fault.name,), i)
                         if kind == "ok" and compare(v_args[self.params.index(name)], after, name, exact=False) is None:
+                            if fault.standalone:
+                                return self._result(
+                                    "mutated_input",
+                                    fault.message,
+                                    mistake=fault.name,
+                                    hint=fault.hint,
+                                    details=[f"{where[0].upper()}{where[1:]}: {change_text}"],
+                                )
                             return self._result(
                                 "mutated_input", f"{fault.message} {msg}", mistake=fault.name, hint=fault.hint
                             )
-                change_text = change.message.replace("is wrong", "changed").replace(", expected ", ", was ")
                 return self._result("mutated_input", msg, details=[change_text])
         return None
 
     def _compare_outputs(self, expected, value, dims):
         names = self.output_names
+        remark = not self.minus_inf_is_a_value  # the remark on log(0) after a -inf
         if isinstance(expected, tuple) and names and len(names) == len(expected):
             listing = "(" + ", ".join(names) + ")"
             if not isinstance(value, (tuple, list)):
@@ -486,12 +527,23 @@ class Exercise:
                     "wrong_type", f"Your function returned {len(value)} values; expected {len(expected)}: {listing}."
                 )
             for name, e, g in zip(names, expected, value):
-                issue = compare(e, g, f"`{name}`", dims, strict=self.strict_containers)
+                issue = compare(e, g, f"`{name}`", dims, strict=self.strict_containers, log_zero_remark=remark)
                 if issue is not None:
                     return issue
             return None
         label = f"`{names[0]}`" if names and len(names) == 1 else "the result"
-        return compare(expected, value, label, dims, strict=self.strict_containers)
+        return compare(expected, value, label, dims, strict=self.strict_containers, log_zero_remark=remark)
+
+    def _nonfinite_fault(self, i, value) -> Fault:
+        """The fault a NaN or inf on case i stands for (its ``nonfinite_mistake``)."""
+        names = self.cases[i].nonfinite_mistake
+        if isinstance(names, str):
+            return self._fault[names]
+        for name in names:
+            kind, expected, _ = self._variant((name,), i)
+            if kind == "ok" and compare(expected, value, strict=self.strict_containers) is None:
+                return self._fault[name]
+        return self._fault[names[0]]
 
     def _diagnose(self, fn, failing, learner_cache, timeout):
         """Name the mistake: the variants that agree with the learner on every case."""

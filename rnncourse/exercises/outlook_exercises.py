@@ -15,7 +15,9 @@ Decisions:
   does for every other exercise that returns several outputs (the comparison is not strict
   about tuple versus list; only ``detach_state``, whose output must keep the structure of
   its input, is). Updating the arrays of ``first`` or ``second`` in place gives the right
-  values and is named as a changed input.
+  values and is named as a changed input; these two faults are ``standalone``: their own
+  message says which pair changed and why a scan needs it unchanged, so the generic
+  changed-input text does not follow it (the changed entries are a detail).
 - ``causal_mask`` asks for the values of ``torch.nn.Transformer.
   generate_square_subsequent_mask``: 0 and -inf, floating point. -1e9 for the blocked
   entries is named (``large_negative_not_inf``), not accepted, and the message says why
@@ -28,12 +30,19 @@ Decisions:
   "dtype int64; expected floating-point numbers"; it has no fault of its own, because the
   variants are told apart by their values, and its values are those of -1e9. Boolean
   masks, either way round, and 0/1 masks (1 where allowed, to multiply; 1 where blocked,
-  to scale by a large negative) are named: the exercise asks for the additive form.
+  to scale by a large negative) are named: the exercise asks for the additive form. -inf
+  is a value of the mask (``minus_inf_is_a_value``): a -inf in the wrong place gets no
+  remark on log(0) in the details. The messages count rows from 0, as the code indexes
+  them, and say so where it matters ("row 0 (the first query)"); the lesson counts
+  positions from 1.
 - ``self_attention`` is checked with the mask as a separate argument, always passed (None on
   the cases without one). Scores of several thousand come last: NaN or inf there, once
-  every earlier case is right, is a softmax that was not stabilised row by row
-  (``unstable_softmax``, a ``nonfinite_mistake``): no maximum subtracted (exp overflows),
-  or one maximum for the whole array (the rows far below it underflow to 0 / 0).
+  every earlier case is right, is a softmax that was not stabilised row by row (a
+  ``nonfinite_mistake`` of two names, told apart by their NaN): no maximum subtracted
+  (``unstable_softmax``: exp overflows, inf / inf), or one maximum for the whole array
+  (``global_max``: the rows far below it underflow, 0 / 0). ``keepdims=True`` forgotten
+  on the max, on the sum or on both are three faults of one group; each raises on a batch
+  and is named from the single sequences with T == S, where it runs.
   Returning ``out`` alone gets the wrong-type verdict, "expected a tuple (out, weights)",
   rather than a fault of its own: the catalogue's distance between a variant returning one
   array and one returning a tuple is not defined (``compare.distance`` turns the tuple into
@@ -189,19 +198,21 @@ scan_combine = Exercise(
         ),
         Fault(
             "first_updated_in_place",
-            "Your values are right, but your function writes them into the arrays of `first` (`a1 *= a2`, "
-            "`b1 += ...`): the caller's pair has changed. A scan combines each pair with several others, so "
-            "its inputs must stay as they were.",
+            "Your values are right, but your function writes them in place into the arrays of `first` "
+            "(`a1 *= a2`, `b1 += ...`): the caller's pair has changed. A scan combines each pair with several "
+            "others, so its inputs must stay as they were.",
             "Compute new arrays (`a = a2 * a1`) instead of updating with `*=` and `+=`.",
             status="mutated_input",
+            standalone=True,
         ),
         Fault(
             "second_updated_in_place",
-            "Your values are right, but your function accumulates them in the arrays of `second` (`b2 += ...`, "
-            "`a2 *= a1`): the caller's pair has changed. A scan combines each pair with several others, so "
-            "its inputs must stay as they were.",
+            "Your values are right, but your function accumulates them in place in the arrays of `second` "
+            "(`b2 += ...`, `a2 *= a1`): the caller's pair has changed. A scan combines each pair with several "
+            "others, so its inputs must stay as they were.",
             "Compute new arrays (`a = a2 * a1`) instead of updating with `*=` and `+=`.",
             status="mutated_input",
+            standalone=True,
         ),
     ],
     incompatible=[
@@ -266,12 +277,14 @@ causal_mask = Exercise(
     impl=_causal_mask,
     output_names=("mask",),
     make_cases=_causal_mask_cases,
+    minus_inf_is_a_value=True,  # the blocked entries: a -inf in the wrong place is no log(0)
     faults=[
         Fault(
             "diagonal_masked",
-            "Your mask blocks the diagonal too: query t may not read key t, its own position, so query 0 "
-            "reads nothing at all (its row is -inf everywhere and its softmax is 0 / 0 = NaN). A position may "
-            "read itself and the positions before it; only the keys after it, s > t, are blocked.",
+            "Your mask blocks the diagonal too: query t may not read key t, its own position, so row 0 (the "
+            "first query) reads nothing at all: it is -inf everywhere, and its softmax is 0 / 0 = NaN. A "
+            "position may read itself and the positions before it; only the keys after it, s > t, are "
+            "blocked.",
             "Row t is query t, column s key s. Block the entries strictly above the diagonal: `np.triu` with "
             "k=1, not k=0.",
             group="diagonal",
@@ -356,8 +369,10 @@ causal_mask = Exercise(
         ("transposed", "ones_where_blocked"),
     ],
     hints=[
-        "Row t is query t and column s is key s. Query t may read keys 0, 1, ..., t (the past and itself): "
-        "0 there, and -inf where s > t, strictly above the diagonal. Floats, shape (T, T).",
+        "Row t is query t and column s is key s, both counted from 0 as the code indexes them (the "
+        "lesson's maths counts positions from 1). Row t may read columns 0, 1, ..., t, the first t + 1 "
+        "keys (the past and itself): 0 there, and -inf where s > t, strictly above the diagonal. Floats, "
+        "shape (T, T).",
         "`np.triu(m, k=1)` keeps the entries strictly above the diagonal (k=0 would keep the diagonal too). "
         "Build a boolean matrix of the blocked entries and turn it into 0.0 and -np.inf with `np.where`; "
         "multiplying -np.inf by 0 would give NaN.",
@@ -382,11 +397,15 @@ def _self_attention(f, q, k, v, mask=None):
     if mask is not None and "mask_ignored" not in f:
         scores = scores * mask if "mask_multiplied" in f else scores + mask
     axis = -2 if "softmax_over_queries" in f else -1
-    keep = "keepdims_missing" not in f  # without keepdims, (..., T, S) - (..., T) lines T up with S
-    if "unstable_softmax" not in f:  # the variant: no max subtracted at all
-        scores = scores - scores.max(axis=axis, keepdims=keep)
+    # without keepdims, (..., T, S) - (..., T) lines T up with S
+    keep_max = not f & {"keepdims_missing", "max_keepdims_missing"}
+    keep_sum = not f & {"keepdims_missing", "sum_keepdims_missing"}
+    if "global_max" in f:
+        scores = scores - scores.max()  # one number for the whole array
+    elif "unstable_softmax" not in f:  # the variant: no max subtracted at all
+        scores = scores - scores.max(axis=axis, keepdims=keep_max)
     e = np.exp(scores)
-    weights = e / e.sum(axis=axis, keepdims=keep)
+    weights = e / e.sum(axis=axis, keepdims=keep_sum)
     if "v_times_weights" in f:
         out = v @ weights  # only runs when dv == T
     elif "values_from_q" in f:
@@ -418,10 +437,11 @@ def _self_attention_cases(rng):
         case("no batch: T=S=d=dv=4 (square), no mask", (), 4, 4, 4, 4),
         case("T=1: a single query over S=4 keys, d=3, dv=2, no batch, no mask", (), 1, 4, 3, 2),
         case("no batch: T=S=d=dv=6 (square), the causal mask", (), 6, 6, 6, 6, attention.causal_mask(6)),
-        # last: NaN or inf here, with every other case right, is an exponential that overflowed
+        # last: NaN or inf here, with every other case right, is an exponential that overflowed, or
+        # one that underflowed in every entry of a row
         case("large scores: q and k of size about 40, scores q . k / sqrt(d) up to several thousand "
              "(exp overflows beyond 709), T=S=d=dv=4, no batch, no mask", (), 4, 4, 4, 4,
-             scale=40.0, nonfinite="unstable_softmax"),
+             scale=40.0, nonfinite=("unstable_softmax", "global_max")),
     ]
 
 
@@ -461,12 +481,34 @@ self_attention = Exercise(
         ),
         Fault(
             "keepdims_missing",
-            "Your softmax takes the max or the sum over the keys without `keepdims=True`: the result has shape "
-            "(..., T), and (..., T, S) minus or divided by (..., T) lines the axes up from the right, T with "
-            "S, so each column s is shifted and divided by the value of row s. For a single sequence with "
-            "T == S this runs and gives wrong weights; otherwise it raises.",
+            "Your softmax takes both the max and the sum over the keys without `keepdims=True`: each result "
+            "has shape (..., T), and (..., T, S) minus or divided by (..., T) lines the axes up from the "
+            "right, T with S, so each column s is shifted and divided by the values of row s. For a single "
+            "sequence with T == S this runs and gives wrong weights; otherwise it raises.",
             "Keep the reduced axis: `.max(axis=-1, keepdims=True)` and `.sum(axis=-1, keepdims=True)` are "
             "(..., T, 1), which broadcasts along each row.",
+            group="keepdims",
+        ),
+        Fault(
+            "max_keepdims_missing",
+            "Your softmax takes the max over the keys without `keepdims=True` (the sum keeps it): "
+            "`scores.max(axis=-1)` has shape (..., T), and (..., T, S) minus (..., T) lines the axes up from "
+            "the right, T with S, so each column s is shifted by the max of row s instead of each row by its "
+            "own max. For a single sequence with T == S this runs and gives wrong weights; otherwise it "
+            "raises.",
+            "Add `keepdims=True` to the max as well: `.max(axis=-1, keepdims=True)` is (..., T, 1), which "
+            "broadcasts along each row.",
+            group="keepdims",
+        ),
+        Fault(
+            "sum_keepdims_missing",
+            "Your softmax divides by the sum over the keys taken without `keepdims=True` (the max keeps it): "
+            "the sum has shape (..., T), and (..., T, S) divided by (..., T) lines the axes up from the right, "
+            "T with S, so each column s is divided by the sum of row s, and the rows no longer sum to 1. For a "
+            "single sequence with T == S this runs and gives wrong weights; otherwise it raises.",
+            "Add `keepdims=True` to the sum as well: `.sum(axis=-1, keepdims=True)` is (..., T, 1), which "
+            "divides each row by its own sum.",
+            group="keepdims",
         ),
         Fault(
             "mask_ignored",
@@ -505,12 +547,22 @@ self_attention = Exercise(
         Fault(
             "unstable_softmax",
             "Your softmax overflows on large scores: exp of a score above about 709 is inf, and inf / inf is "
-            "NaN (and if one maximum is subtracted for the whole array, a row whose scores all lie far below "
-            "it underflows to 0 / 0 = NaN instead). Subtracting the largest score of each row (over the keys, "
-            "with keepdims=True) changes no weight, since the factor cancels in the ratio, and keeps every "
-            "exp at most 1 with at least one exp equal to 1 in each row.",
+            "NaN. Subtracting the largest score of each row (over the keys, with keepdims=True) changes no "
+            "weight, since the factor cancels in the ratio, and keeps every exp at most 1 with at least one "
+            "exp equal to 1 in each row.",
             "Subtract each row's own max before `np.exp` (axis=-1, keepdims=True). A row's weights do not "
             "change when the same number is subtracted from all its scores.",
+            group="stability",
+        ),
+        Fault(
+            "global_max",
+            "Your softmax subtracts one maximum for the whole array, but the max must be taken per row, over "
+            "the keys (axis=-1, keepdims=True): with a global max, a row whose scores all lie far below it "
+            "(by more than about 745) underflows, every exp of that row is 0, and 0 / 0 is NaN. Each row's "
+            "own max keeps its largest exp at exactly 1, so its sum is at least 1.",
+            "Take one max per query: `.max(axis=-1, keepdims=True)` is (..., T, 1). A row's weights do not "
+            "change when the same number is subtracted from all its scores, but each row needs its own.",
+            group="stability",
         ),
         Fault(
             "v_times_weights",
@@ -539,8 +591,17 @@ self_attention = Exercise(
     incompatible=[
         # with the softmax over axis -2, the reduced (..., S) broadcasts right even without keepdims
         ("softmax_over_queries", "keepdims_missing"),
+        ("softmax_over_queries", "max_keepdims_missing"),
+        ("softmax_over_queries", "sum_keepdims_missing"),
         # both raise on every batch (the leading axes do not line up) and are right on a single sequence
         ("keepdims_missing", "k_T_reverses_all_axes"),
+        ("max_keepdims_missing", "k_T_reverses_all_axes"),
+        ("sum_keepdims_missing", "k_T_reverses_all_axes"),
+        # no max per row, so no keepdims on it to forget: what is left is sum_keepdims_missing
+        ("unstable_softmax", "max_keepdims_missing"),
+        ("unstable_softmax", "keepdims_missing"),
+        ("global_max", "max_keepdims_missing"),
+        ("global_max", "keepdims_missing"),
     ],
     hints=[
         "Scores first: the dot product of every query with every key, (..., T, S), divided by sqrt(d). "
