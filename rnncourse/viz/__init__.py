@@ -9,7 +9,7 @@ explicitly (``from rnncourse.viz import draw_unrolled_rnn``).
 
 Modules: ``sequences`` (the unrolled RNN, windows, token strips, hidden states), ``bptt``
 (the backward pass on the unrolled graph), ``architectures`` (task shapes, a stacked
-bidirectional RNN), ``lstm`` (the LSTM cell) and ``scan`` (the parallel scan); ``_base``
+bidirectional RNN), ``lstm`` and ``gru`` (the gated cells) and ``scan`` (the parallel scan); ``_base``
 holds the colours, :class:`Diagram` and the boxes and arrows they share.
 """
 
@@ -17,6 +17,7 @@ from ._base import (EDGE_COLOR, HIDDEN_COLOR, INPUT_COLOR, MODEL_COLOR, MUTED_CO
                     OUTPUT_COLOR, Diagram)
 from .architectures import TASK_SHAPES, draw_stacked_birnn, draw_task_shape
 from .bptt import draw_bptt_backward
+from .gru import GRU_PARTS, GRU_RESET_PLACEMENTS, draw_gru_cell
 from .lstm import LSTM_PARTS, draw_lstm_cell
 from .scan import draw_parallel_scan
 from .sequences import draw_fixed_window, draw_token_strip, draw_unrolled_rnn, plot_hidden_states
@@ -34,4 +35,7 @@ __all__ = [
     "draw_stacked_birnn",
     "LSTM_PARTS",
     "draw_lstm_cell",
+    "GRU_PARTS",
+    "GRU_RESET_PLACEMENTS",
+    "draw_gru_cell",
 ]
