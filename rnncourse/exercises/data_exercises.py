@@ -217,7 +217,7 @@ def _mask_cases(rng):
 padding_mask = Exercise(
     id="padding_mask",
     title="A padding mask from sequence lengths",
-    lesson="07_pytorch_training",
+    lesson="07_pytorch_layers",
     reference=solutions.padding_mask,
     impl=_mask,
     output_names=("mask",),
@@ -317,7 +317,7 @@ def _detach_cases(rng):
 detach_state = Exercise(
     id="detach_state",
     title="Detach a recurrent state for truncated BPTT",
-    lesson="07_pytorch_training",
+    lesson="08_deep_bidirectional",
     reference=solutions.detach_state,
     impl=_detach,
     output_names=("state",),

@@ -2,7 +2,7 @@
 
 ``draw_task_shape`` draws the four task shapes (one to many, many to one, aligned many to many,
 sequence to sequence) that lesson 1 lists, and ``TASK_SHAPES`` names an example of each with
-the lesson that trains it. ``draw_stacked_birnn`` draws the stack of lesson 7, with the slots
+the lesson that trains it. ``draw_stacked_birnn`` draws the stack of lesson 8, with the slots
 of ``h_n`` at the steps where each direction ends.
 """
 
@@ -179,7 +179,7 @@ def draw_stacked_birnn(ax, T: int = 3, num_layers: int = 2, *, first_step: int =
     num_layers : int
         Number of stacked layers :math:`L`, at least 1.
     first_step : int
-        Number of the first step, 0 or 1 (the last is ``first_step + T - 1``): lesson 7
+        Number of the first step, 0 or 1 (the last is ``first_step + T - 1``): lesson 8
         counts from 0, as PyTorch indexes.
     fontsize : int
         Size of the text in the boxes.
