@@ -24,6 +24,7 @@ REQUIRED = [
     "make_forecast_windows", "seasonal_naive_forecast", "mase",
     "ctc_greedy_decode", "ctc_alpha_step",
     "piano_roll", "bernoulli_nll",
+    "gru_step_backward", "embedding_backward",
 ]
 FAR = 1e3  # "far more than the tolerance": the distance is measured in units of the tolerance
 

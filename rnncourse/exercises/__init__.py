@@ -34,11 +34,17 @@ try:  # the later exercises; each module is self-contained
 except ImportError:  # pragma: no cover - during development
     pass
 try:
-    from .gated_exercises import count_parameters, gru_step_forward, lstm_step_backward, lstm_step_forward
+    from .gated_exercises import (
+        count_parameters,
+        gru_step_backward,
+        gru_step_forward,
+        lstm_step_backward,
+        lstm_step_forward,
+    )
 except ImportError:  # pragma: no cover
     pass
 try:
-    from .data_exercises import detach_state, make_windows, one_hot, padding_mask
+    from .data_exercises import detach_state, embedding_backward, make_windows, one_hot, padding_mask
 except ImportError:  # pragma: no cover
     pass
 try:  # lesson 9: language models

@@ -1,13 +1,17 @@
 """Exercises on data and training plumbing: windows of a series, one-hot vectors of ids, padding
 masks, detaching a recurrent state (the only exercise that needs torch; it is imported when the
-cases are built)."""
+cases are built), and the gradient of an embedding table (whose reference is the package's
+:func:`rnncourse.numpy.embedding.embedding_backward`)."""
 
 from __future__ import annotations
 
 import numpy as np
 
+from rnncourse.numpy import embedding
+
 from . import solutions
 from .core import Case, Exercise, Fault
+from .gradients import max_rel_error, numerical_gradients
 
 
 # ----------------------------------------------------------------------------- windows
@@ -362,5 +366,116 @@ detach_state = Exercise(
         "`isinstance(state, tuple)` tells the two apart; `tensor.detach()` gives a tensor with the same values "
         "and no history.",
         "For a tuple: `tuple(s.detach() for s in state)`.",
+    ],
+)
+
+
+# ----------------------------------------------------------------------------- embedding backward
+def _embedding_backward(f, ids, d_out, num_embeddings):
+    V, E = num_embeddings, d_out.shape[-1]
+    if "ids_axes_swapped" in f:  # ids read batch-major, d_out time-major: each id paired with another gradient
+        ids = ids.T.reshape(ids.shape)
+    dW = np.zeros((V, E), dtype=ids.dtype if "integer_dtype" in f else d_out.dtype)
+    if "repeated_ids_lost" in f:
+        dW[ids] = d_out  # as `dW[ids] += d_out`: one write per row, the last position's
+    elif "repeats_lost_within_a_step" in f:
+        for t in range(ids.shape[0]):
+            dW[ids[t]] += d_out[t]  # a repeat inside one step is written once
+    else:
+        np.add.at(dW, ids, d_out)
+    return dW.T if "transposed" in f else dW
+
+
+def _embedding_backward_cases(rng):
+    def case(label, ids, V, E, scale=2.0):
+        ids = np.asarray(ids)
+        d_out = rng.normal(0, scale, ids.shape + (E,))
+        return Case(label, (ids, d_out, V), {"T": ids.shape[0], "B": ids.shape[1], "E": E, "V": V})
+
+    return [
+        case("T=4, B=3, E=5, V=7: ids repeat within a step and across steps",
+             [[2, 5, 2], [0, 2, 6], [5, 5, 1], [3, 2, 0]], 7, 5),
+        case("T=1, B=1: one id", [[1]], 3, 2),
+        case("B=1: one sequence of 6 steps, every id read twice, V=3, E=4",
+             [[1], [0], [2], [1], [2], [0]], 3, 4),
+        case("T=1: one step of 5 sequences, id 3 read three times, V=4, E=3",
+             [[3, 0, 3, 1, 3]], 4, 3),
+        case("some ids never read (their rows stay zero), T=3, B=2, V=9, E=2",
+             np.array([[4, 7], [7, 1], [4, 4]], dtype=np.int32), 9, 2),
+        case("E=1, T=5, B=2, V=6", rng.integers(0, 6, (5, 2)), 6, 1),
+    ]
+
+
+def _embedding_backward_gradcheck(case, dW):
+    ids, d_out, V = case.args
+    W = np.random.default_rng(0).normal(0, 1, (V, d_out.shape[-1]))  # a private generator: the global one is left alone
+
+    def loss():
+        return float(np.sum(d_out * W[ids]))  # L = sum of d_out * (the looked-up vectors)
+
+    return max_rel_error([dW], numerical_gradients(loss, [W]))
+
+
+embedding_backward = Exercise(
+    id="embedding_backward",
+    title="The gradient of an embedding table",
+    lesson="08_deep_bidirectional",
+    reference=embedding.embedding_backward,
+    impl=_embedding_backward,
+    output_names=("dW",),
+    make_cases=_embedding_backward_cases,
+    gradcheck=_embedding_backward_gradcheck,
+    # with an integer dW, `+=` of floats raises (a learner's loop fails): nothing to compare
+    incompatible=[("integer_dtype", "repeats_lost_within_a_step")],
+    faults=[
+        Fault(
+            "repeated_ids_lost",
+            "Repeated ids are lost: each row of dW holds the gradient of one position that read its id (the "
+            "last one), not the sum over all of them. That is what a fancy-indexed `dW[ids] += d_out` (or "
+            "`dW[ids] = d_out`) does: it reads and writes each row once, however often the id repeats.",
+            "Every position that read id v adds its gradient to row v. `np.add.at` adds once per index, "
+            "repeats included; a loop over the positions does too.",
+            group="accumulate",
+        ),
+        Fault(
+            "repeats_lost_within_a_step",
+            "Repeats inside one time step are lost: your loop over the steps adds `d_out[t]` into `dW[ids[t]]` "
+            "with fancy indexing, which writes a row once per step even when several sequences read its id at "
+            "that step. Repeats across steps are summed.",
+            "Within one fancy-indexed `+=`, a repeated index is written once. Use `np.add.at`, which adds once "
+            "per index, or loop over every (t, b).",
+            group="accumulate",
+        ),
+        Fault(
+            "transposed",
+            "dW is (E, V): the ids index its second axis. The gradient has the shape of the table, (V, E), one "
+            "row per id.",
+            "The table W is (V, E) and the lookup reads its rows: `W[ids]`. Its gradient is laid out the same "
+            "way, so the ids select rows of dW.",
+        ),
+        Fault(
+            "integer_dtype",
+            "dW holds integers: it was created with the dtype of `ids`, so every gradient added to it is cut to "
+            "an integer.",
+            "The ids are integers, the gradients are not: create dW with the dtype of `d_out`.",
+        ),
+        Fault(
+            "ids_axes_swapped",
+            "Each id is paired with the gradient of another position: the ids are read in another order than "
+            "d_out (for example `ids.T` flattened against `d_out` flattened), so row v gets gradients of "
+            "positions that did not read v.",
+            "Position (t, b) read id `ids[t, b]` and received `d_out[t, b]`: keep the two on the same axes, "
+            "(T, B) and (T, B, E), or flatten both in the same order.",
+        ),
+    ],
+    hints=[
+        "The lookup `W[ids]` copies row `ids[t, b]` of the (V, E) table to position (t, b). Going back, "
+        "position (t, b) sends its gradient `d_out[t, b]` (E,) to that row; dW starts at zero, (V, E), with the "
+        "dtype of `d_out`.",
+        "An id read at several positions gets the sum of their gradients: the same word twice in a batch "
+        "counts twice. Rows of ids that were never read stay zero.",
+        "`dW[ids] += d_out` loses repeats: NumPy reads and writes each indexed row once. "
+        "`np.add.at(dW, ids, d_out)` adds once per position, and needs no reshape: indexing with a (T, B) "
+        "array of ids pairs it with the (T, B, E) gradients.",
     ],
 )

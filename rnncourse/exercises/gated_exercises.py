@@ -1,9 +1,12 @@
-"""Exercises on gated cells: the LSTM step forward and backward, the GRU step, and counting
-the parameters of torch.nn's recurrent layers."""
+"""Exercises on gated cells: the LSTM step forward and backward, the GRU step forward and
+backward (both placements of the reset gate), and counting the parameters of torch.nn's
+recurrent layers."""
 
 from __future__ import annotations
 
 import numpy as np
+
+from rnncourse.numpy import gru as numpy_gru
 
 from . import solutions
 from .core import Case, Exercise, Fault
@@ -284,6 +287,225 @@ lstm_step_backward = Exercise(
         "From it, get the gradients of i, f, g and of `c_prev`; the output gate's comes from `dh_next` directly.",
         "Turn each gate's gradient into the gradient of its pre-activation (sigmoid: s (1 - s); tanh: 1 - g^2), "
         "stack the four blocks as i, f, g, o into (B, 4H), and finish as in the simple RNN's step backward.",
+    ],
+)
+
+
+# ----------------------------------------------------------------------------- GRU backward
+def _gru_backward(f, dh_next, x, h_prev, W_xh, W_hh, b_xh, b_hh, reset_after=True):
+    H = h_prev.shape[1]
+    forward_after = backward_after = reset_after  # where the reset gate acts, forward and backward
+    if "reset_after_ignored" in f:
+        forward_after = backward_after = True
+    elif "reset_before_always" in f:
+        forward_after = backward_after = False
+    elif "reset_formula_swapped" in f:
+        backward_after = not reset_after
+    W_r, W_z, W_hn = W_hh[:H], W_hh[H:2 * H], W_hh[2 * H:]
+    gx = x @ W_xh.T + b_xh
+    r = _sigmoid(gx[:, :H] + h_prev @ W_r.T + b_hh[:H])
+    z = _sigmoid(gx[:, H:2 * H] + h_prev @ W_z.T + b_hh[H:2 * H])
+    m = h_prev @ W_hn.T + b_hh[2 * H:]  # what r multiplies after the product
+    s = r * h_prev  # what W_hn multiplies when r acts before the product
+    n = np.tanh(gx[:, 2 * H:] + (r * m if forward_after else s @ W_hn.T + b_hh[2 * H:]))
+    to_n, direct = (z, 1 - z) if "z_swapped" in f else (1 - z, z)
+    dz = dh_next * ((n - h_prev) if "dz_sign_flipped" in f else (h_prev - n))
+    dn = dh_next * to_n
+    da_n = dn if "missing_tanh_derivative" in f else dn * (1 - n ** 2)
+    sig_grad = (lambda g: 1.0) if "missing_sigmoid_derivative" in f else (lambda g: g * (1 - g))
+    back = (lambda W: W.T) if "W_hh_transposed" in f else (lambda W: W)  # how a gradient goes back through W
+    if backward_after:
+        dm = da_n * r
+        dr = da_n * m
+        dh_prev = dm @ back(W_hn)
+        dW_hn = dm.T @ h_prev
+    else:
+        ds = da_n @ back(W_hn)
+        dr = ds * h_prev
+        dh_prev = ds * r
+        dm = da_n
+        dW_hn = da_n.T @ s
+    if "reset_path_missing" in f:
+        dr = np.zeros_like(dr)
+    da_r, da_z = dr * sig_grad(r), dz * sig_grad(z)
+    dh_prev = dh_prev + da_r @ back(W_r) + da_z @ back(W_z)
+    if "direct_path_missing" not in f:
+        dh_prev = dh_prev + dh_next * direct
+    da = np.concatenate([da_r, da_z, da_n], axis=1)  # (B, 3H)
+    blocks = [da_r.T @ h_prev, da_z.T @ h_prev, dW_hn]
+    if "dW_hh_transposed" in f:
+        blocks = [b.T for b in blocks]
+    dgh = da if "db_hh_equals_db_xh" in f else np.concatenate([da_r, da_z, dm], axis=1)
+    if "db_mean_over_batch" in f:
+        db_xh, db_hh = da.mean(axis=0), dgh.mean(axis=0)
+    elif "db_summed_over_units" in f:
+        db_xh, db_hh = da.sum(axis=1), dgh.sum(axis=1)
+    elif "db_not_summed" in f:
+        db_xh, db_hh = da, dgh
+    else:
+        db_xh, db_hh = da.sum(axis=0), dgh.sum(axis=0)
+    return da @ W_xh, dh_prev, da.T @ x, np.concatenate(blocks), db_xh, db_hh
+
+
+def _gru_backward_cases(rng):
+    def case(label, B, D, H, reset_after):
+        x, h_prev, W_xh, W_hh, (b_xh, b_hh) = _gated_case(rng, label, B, D, H, 3, two_biases=True, scale=1.5)
+        dh_next = rng.normal(0, 1, (B, H))
+        args = (dh_next, x, h_prev, W_xh, W_hh, b_xh, b_hh, reset_after)
+        return Case(label, args, {"B": B, "D": D, "H": H, "3H": 3 * H})
+
+    return [
+        case("B=3, D=4, H=5, reset_after=True (PyTorch's placement)", 3, 4, 5, True),
+        case("B=3, D=4, H=5, reset_after=False (Cho et al.'s placement)", 3, 4, 5, False),
+        case("B=1, reset_after=False", 1, 3, 2, False),
+        case("H=1, reset_after=True", 2, 3, 1, True),
+        case("B=4, D=2, H=3, reset_after=False", 4, 2, 3, False),
+        case("B=2, D=5, H=4, reset_after=True", 2, 5, 4, True),
+    ]
+
+
+def _gru_backward_gradcheck(case, grads):
+    dh_next, *inputs, reset_after = case.args
+    inputs = [np.array(a, dtype=float) for a in inputs]  # x, h_prev, W_xh, W_hh, b_xh, b_hh
+
+    def loss():
+        h_next, _ = numpy_gru.gru_step_forward(*inputs, reset_after=reset_after)
+        return float(np.sum(dh_next * h_next))
+
+    return max_rel_error(grads, numerical_gradients(loss, inputs))
+
+
+gru_step_backward = Exercise(
+    id="gru_step_backward",
+    title="Backward pass of one GRU step, both placements of the reset gate",
+    lesson="07_pytorch_layers",
+    reference=solutions.gru_step_backward,
+    impl=_gru_backward,
+    output_names=("dx", "dh_prev", "dW_xh", "dW_hh", "db_xh", "db_hh"),
+    make_cases=_gru_backward_cases,
+    gradcheck=_gru_backward_gradcheck,
+    incompatible=[("reset_before_always", "db_hh_equals_db_xh")],  # Cho's db_hh is db_xh: no second mistake
+    faults=[
+        Fault(
+            "z_swapped",
+            "In the gradients of h_next = (1 - z) * n + z * h_prev, z and 1 - z go to the wrong terms: the "
+            "candidate's gradient is weighted by z and the direct path to h_prev by 1 - z.",
+            "Each term of h_next passes its own weight on to its gradient: the candidate is weighted by 1 - z, "
+            "the old state by z (z close to 1 keeps the old state).",
+        ),
+        Fault(
+            "dz_sign_flipped",
+            "The gradient of the update gate has the wrong sign: raising z moves h_next away from the candidate "
+            "n and towards h_prev, not the other way.",
+            "Differentiate h_next = (1 - z) * n + z * h_prev with respect to z: the result is h_prev - n.",
+        ),
+        Fault(
+            "reset_path_missing",
+            "No gradient flows through the reset gate: the rows of the reset gate in dW_xh, dW_hh and both "
+            "biases come out zero, and dx and dh_prev miss the path through r.",
+            "r depends on x and h_prev like z does. Find dL/dr where r enters the candidate, multiply it by the "
+            "sigmoid's derivative r (1 - r), and treat the result like the update gate's.",
+        ),
+        Fault(
+            "reset_formula_swapped",
+            "The forward step is right, but the backward pass through the reset gate follows the other "
+            "placement: with reset_after=True it treats r as multiplying h_prev before the product, and with "
+            "reset_after=False as multiplying the product's result.",
+            "With reset_after=True, r multiplies m = W_hn h_prev + b_hn: dL/dr is the candidate's "
+            "pre-activation gradient times m, and m's gradient is that times r. With reset_after=False, "
+            "r * h_prev is multiplied by W_hn: its gradient comes back through W_hn first, then splits into r's "
+            "(times h_prev) and h_prev's (times r).",
+            group="placement",
+        ),
+        Fault(
+            "reset_after_ignored",
+            "`reset_after` is ignored: your function always computes PyTorch's placement (the reset gate after "
+            "the recurrent product), also for reset_after=False.",
+            "With reset_after=False (Cho et al.) the candidate is tanh(W_in x + b_in + W_hn (r * h_prev) + b_hn): "
+            "recompute the forward step that way, and the gradients of r, W_hn, b_hn and h_prev change with it.",
+            group="placement",
+        ),
+        Fault(
+            "reset_before_always",
+            "`reset_after` is ignored: your function always computes Cho et al.'s placement (the reset gate on "
+            "h_prev, before the recurrent product), also for reset_after=True, which is PyTorch's.",
+            "With reset_after=True the candidate is tanh(W_in x + b_in + r * (W_hn h_prev + b_hn)): the reset gate "
+            "multiplies the product's result, its bias b_hn included.",
+            group="placement",
+        ),
+        Fault(
+            "missing_tanh_derivative",
+            "The candidate's gradient skips the tanh derivative.",
+            "n = tanh(a_n), so dn/da_n = 1 - n^2: multiply by it before going on to the weights.",
+        ),
+        Fault(
+            "missing_sigmoid_derivative",
+            "The gates' gradients skip the sigmoid derivative: the gradients of r and z are used as those of "
+            "their pre-activations.",
+            "For a gate g = sigmoid(a), dg/da = g (1 - g); apply it to r and to z.",
+        ),
+        Fault(
+            "W_hh_transposed",
+            "The gradient going back to h_prev passes through the transposes of the (H, H) blocks of W_hh "
+            "(with reset_after=False, also the gradient of r * h_prev).",
+            "Forward, h_prev is multiplied by a block's transpose (h_prev @ W.T); backward, a row of gradients "
+            "is multiplied by the block itself, as in the simple RNN's step backward.",
+        ),
+        Fault(
+            "dW_hh_transposed",
+            "The three (H, H) blocks of dW_hh are transposed.",
+            "dW_hh has the layout of W_hh: in each block, one row per unit of the gate and one column per unit "
+            "of h_prev (or of r * h_prev, for the candidate with reset_after=False).",
+        ),
+        Fault(
+            "direct_path_missing",
+            "dh_prev misses the direct path: h_next contains z * h_prev itself, besides the routes through the "
+            "gates and the candidate.",
+            "h_prev reaches h_next three ways: through r and z, through the candidate, and directly, weighted "
+            "by z. Add the gradients of all of them.",
+        ),
+        Fault(
+            "db_mean_over_batch",
+            "The bias gradients are averaged over the batch; the losses of the B examples add up, so their "
+            "gradients are summed.",
+            "A bias is added to every example's pre-activation: its gradient is the sum over the B rows, not "
+            "the mean.",
+            group="bias",
+        ),
+        Fault(
+            "db_summed_over_units",
+            "The bias gradients are summed over the 3H units (axis 1) instead of over the batch: one number per "
+            "example, shape (B,) instead of (3H,).",
+            "A bias has one entry per unit, 3H of them: sum over the examples (the rows, axis 0).",
+            group="bias",
+        ),
+        Fault(
+            "db_not_summed",
+            "The bias gradients are not summed over the batch: they have shape (B, 3H) instead of (3H,).",
+            "A bias is shared by the B examples: sum its gradient over the rows (axis 0).",
+            group="bias",
+        ),
+        Fault(
+            "db_hh_equals_db_xh",
+            "db_hh is a copy of db_xh. With reset_after=True the candidate's block of b_hh sits inside the "
+            "product with the reset gate, so its gradient differs from that of b_xh.",
+            "For the r and z blocks the two biases get the same gradient. For the n block, b_hn is part of "
+            "m = W_hn h_prev + b_hn, which r multiplies: its gradient is that of m, summed over the batch.",
+        ),
+    ],
+    hints=[
+        "Recompute the forward step first: r, z, the candidate n, and what the reset gate acts on: "
+        "m = W_hn h_prev + b_hn with reset_after=True, s = r * h_prev with reset_after=False. The backward "
+        "pass needs them all. Lesson 6 derives every gradient below.",
+        "From h_next = (1 - z) * n + z * h_prev: dL/dn = dh_next * (1 - z), dL/dz = dh_next * (h_prev - n), "
+        "and h_prev gets dh_next * z directly. Through tanh and sigmoid, the pre-activations of n and z get "
+        "dL/dn * (1 - n^2) and dL/dz * z (1 - z).",
+        "The reset gate: with reset_after=True, dL/dr = da_n * m and m gets da_n * r, which goes on to W_hn, "
+        "b_hn and h_prev; with reset_after=False, s gets da_n @ W_hn, which gives dL/dr = ds * h_prev and "
+        "ds * r for h_prev. Then da_r = dL/dr * r (1 - r).",
+        "Stack da_r, da_z, da_n into da (B, 3H): dx = da @ W_xh, dW_xh = da.T @ x, db_xh = da.sum(axis=0). "
+        "dW_hh and db_hh are built the same way, block by block, from what each block of W_hh multiplied; "
+        "dh_prev sums every route. Return (dx, dh_prev, dW_xh, dW_hh, db_xh, db_hh).",
     ],
 )
 

@@ -163,6 +163,49 @@ def count_parameters(cell, input_size, hidden_size, num_layers=1, bidirectional=
     return total
 
 
+def gru_step_backward(dh_next, x, h_prev, W_xh, W_hh, b_xh, b_hh,
+                      reset_after=True):
+    """Backward pass of one GRU step (gates r, z, n), given
+    dL/dh_next (B, H). reset_after=True: r multiplies
+    m = W_hn h_prev + b_hn (PyTorch); False: W_hn multiplies
+    s = r * h_prev (Cho et al.)."""
+    def sigmoid(a):
+        return 1 / (1 + np.exp(-a))
+
+    H = h_prev.shape[1]
+    W_rz, W_hn = W_hh[:2 * H], W_hh[2 * H:]  # (2H, H), (H, H)
+    gx = x @ W_xh.T + b_xh                   # (B, 3H)
+    a_rz = gx[:, :2 * H] + h_prev @ W_rz.T + b_hh[:2 * H]
+    r, z = sigmoid(a_rz[:, :H]), sigmoid(a_rz[:, H:])  # (B, H)
+    m = h_prev @ W_hn.T + b_hh[2 * H:]       # (B, H)
+    s = r * h_prev                           # (B, H)
+    if reset_after:
+        n = np.tanh(gx[:, 2 * H:] + r * m)
+    else:
+        n = np.tanh(gx[:, 2 * H:] + s @ W_hn.T + b_hh[2 * H:])
+    dh_prev = dh_next * z                    # the direct path
+    da_n = dh_next * (1 - z) * (1 - n ** 2)  # (B, H)
+    da_z = dh_next * (h_prev - n) * z * (1 - z)
+    if reset_after:
+        dm = da_n * r                        # dL/dm
+        dr = da_n * m
+        dh_prev = dh_prev + dm @ W_hn
+        dW_hn = dm.T @ h_prev                # (H, H)
+    else:
+        ds = da_n @ W_hn                     # dL/ds
+        dr = ds * h_prev
+        dh_prev = dh_prev + ds * r
+        dm = da_n                            # b_hn: outside r
+        dW_hn = da_n.T @ s                   # (H, H)
+    da_rz = np.concatenate([dr * r * (1 - r), da_z], axis=1)
+    dh_prev = dh_prev + da_rz @ W_rz         # (B, H)
+    da = np.concatenate([da_rz, da_n], axis=1)  # (B, 3H)
+    dW_hh = np.concatenate([da_rz.T @ h_prev, dW_hn])  # (3H, H)
+    dgh = np.concatenate([da_rz, dm], axis=1)  # for b_hh (B, 3H)
+    dx, dW_xh, db_xh = da @ W_xh, da.T @ x, da.sum(axis=0)
+    return dx, dh_prev, dW_xh, dW_hh, db_xh, dgh.sum(axis=0)
+
+
 def padding_mask(lengths, T):
     """Boolean mask (T, B), True where step t is a real step of sequence b (t < lengths[b])."""
     return np.arange(T)[:, None] < np.asarray(lengths)[None, :]  # (T, B)

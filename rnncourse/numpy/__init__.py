@@ -22,7 +22,7 @@ Shapes are time-major: x (T, B, D), states (B, H); weights in PyTorch's layout, 
 from .activations import relu, sigmoid, tanh
 from .clip import clip_grad_norm
 from .ctc import ctc_loss, ctc_loss_grad
-from .embedding import Embedding
+from .embedding import Embedding, embedding_backward
 from .gradcheck import gradcheck, numerical_gradient, rel_error
 from .gru import gru_backward, gru_forward, gru_step_backward, gru_step_forward
 from .init import init_uniform
@@ -47,7 +47,7 @@ __all__ = [
     # layers
     "RNN", "LSTM", "GRU",
     # training pieces
-    "Linear", "Embedding",
+    "Linear", "Embedding", "embedding_backward",
     "softmax", "log_softmax", "softmax_cross_entropy", "mse_loss",
     "ctc_loss", "ctc_loss_grad",
     "SGD", "Adam", "clip_grad_norm",

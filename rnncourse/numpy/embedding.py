@@ -4,10 +4,56 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._check import as_generator, check_dtype, check_positive_int
+from .._checked import checked as _checked
+from ._check import as_float_array, as_generator, check_dtype, check_positive_int
 from .state import load_state_dict_into
 
-__all__ = ["Embedding"]
+__all__ = ["Embedding", "embedding_backward"]
+
+
+def _embedding_backward_args(ids, d_out, num_embeddings):
+    num_embeddings = check_positive_int("num_embeddings", num_embeddings)
+    ids = np.asarray(ids)
+    if ids.dtype.kind not in "iu":
+        raise TypeError(f"ids must be integers, got dtype {ids.dtype}")
+    if ids.size and (ids.min() < 0 or ids.max() >= num_embeddings):
+        raise ValueError(f"ids must be in [0, {num_embeddings}) (num_embeddings={num_embeddings}), "
+                         f"got min {ids.min()} and max {ids.max()}")
+    d_out = as_float_array("d_out", d_out)
+    if d_out.shape[:-1] != ids.shape or d_out.ndim != ids.ndim + 1:
+        expected = "(" + "".join(f"{n}, " for n in ids.shape) + "E)"
+        raise ValueError(f"d_out must have shape ids.shape + (E,) = {expected}, got {d_out.shape}")
+    return ids, d_out, num_embeddings
+
+
+def embedding_backward(ids, d_out, num_embeddings):
+    """The gradient of an embedding table from that of its output.
+
+    The lookup reads row ``ids[p]`` at each position p, so row v
+    of the gradient sums ``d_out[p]`` over the positions that read
+    v (zero for an id never read).
+
+    Parameters
+    ----------
+    ids : ndarray of int, shape (...), e.g. (T, B)
+        The ids looked up, in [0, num_embeddings).
+    d_out : ndarray, shape (..., E)
+        dL/d(output): the gradient of each looked-up vector.
+    num_embeddings : int
+        V, the number of rows of the table.
+
+    Returns
+    -------
+    ndarray, shape (V, E), the dtype of d_out
+        dL/dW. The checks of the arguments are made by a wrapper.
+    """
+    V, E = num_embeddings, d_out.shape[-1]
+    dW = np.zeros((V, E), dtype=d_out.dtype)  # (V, E), zeros
+    np.add.at(dW, ids, d_out)  # one addition per position
+    return dW
+
+
+embedding_backward = _checked(embedding_backward, _embedding_backward_args)
 
 
 class Embedding:
@@ -97,7 +143,8 @@ class Embedding:
     __call__ = forward
 
     def backward(self, dout) -> None:
-        """Fill ``grads["weight"]`` (overwriting) from the gradient of the last output.
+        """Fill ``grads["weight"]`` (overwriting) from the gradient of the last output,
+        with :func:`embedding_backward`.
 
         Parameters
         ----------
@@ -109,6 +156,4 @@ class Embedding:
         expected = self._ids.shape + (self.embedding_dim,)
         if dout.shape != expected:
             raise ValueError(f"dout must have shape {expected} like the output, got {dout.shape}")
-        dW = np.zeros_like(self.weight)  # (V, E)
-        np.add.at(dW, self._ids.reshape(-1), dout.reshape(-1, self.embedding_dim))  # repeated ids add up
-        self.grads = {"weight": dW}
+        self.grads = {"weight": embedding_backward(self._ids, dout, self.num_embeddings)}  # (V, E)
