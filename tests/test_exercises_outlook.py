@@ -32,17 +32,17 @@ SPECIAL = {"scan_combine": set(), "causal_mask": set(), "self_attention": {"unst
 STUBS = {
     "scan_combine": '''\
 def scan_combine(first, second):
-    """(a1, b1), (a2, b2) -> (a, b) of 'first, then second'"""
+    """(a1, b1), (a2, b2) -> (a, b): first, then second"""
     ...  # your code here
 ''',
     "causal_mask": '''\
 def causal_mask(T):
-    """T -> (T, T) float: 0 on and below the diagonal, -inf above"""
+    """T -> (T, T) float: 0 where s <= t, -inf above"""
     ...  # your code here
 ''',
     "self_attention": '''\
 def self_attention(q, k, v, mask=None):
-    """(..., T, d), (..., S, d), (..., S, dv) -> out, weights"""
+    """q (..., T, d), k, v (..., S, .) -> out, weights"""
     ...  # your code here
 ''',
 }
