@@ -314,7 +314,7 @@ class Exercise:
         result = self.evaluate(fn)
         if result.passed:
             return fn
-        print(f"rnncourse: using the reference solution of {self.id} (yours: {result.status.replace('_', ' ')}).")
+        print(f"Using the reference {self.id} (yours: {result.status.replace('_', ' ')}).")
         return self.reference
 
     def __repr__(self) -> str:
