@@ -179,7 +179,7 @@ def test_use_returns_learner_function_or_reference(capsys):
     assert capsys.readouterr().out == ""
     assert ex.rnn_step_forward.use(off_step) is ex.rnn_step_forward.reference
     out = capsys.readouterr().out
-    assert out.count("\n") == 1 and "reference solution" in out
+    assert out.count("\n") == 1 and "Using the reference rnn_step_forward" in out
 
 
 def test_hint_gives_next_hint_each_call(capsys):
