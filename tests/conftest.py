@@ -15,6 +15,8 @@ The ``backend`` fixture runs a test once per backend:
 The ``exercise_isolation`` fixture keeps the exercise checkers from reading the
 environment they run in and from recording progress; the exercise test files request it for
 every test with ``pytestmark = pytest.mark.usefixtures("exercise_isolation")``.
+
+The ``ax`` fixture gives the drawing tests a matplotlib Axes on the Agg backend.
 """
 
 from __future__ import annotations
@@ -97,3 +99,15 @@ def backend(request):
         torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = old
     else:
         yield b
+
+
+@pytest.fixture
+def ax():
+    """A matplotlib Axes (6 x 3.5 inches) on the Agg backend, closed after the test."""
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    yield ax
+    plt.close(fig)

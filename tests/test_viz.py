@@ -11,14 +11,6 @@ import pytest
 matplotlib = pytest.importorskip("matplotlib")
 
 
-@pytest.fixture
-def ax():
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots()
-    yield ax
-    plt.close(fig)
 
 
 @pytest.mark.parametrize("T", [1, 2, 4, 7])

@@ -13,14 +13,6 @@ matplotlib = pytest.importorskip("matplotlib")
 LESSONS_DIR = Path(__file__).resolve().parents[1] / "lessons"
 
 
-@pytest.fixture
-def ax():
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots()
-    yield ax
-    plt.close(fig)
 
 
 def _ends(arrow):

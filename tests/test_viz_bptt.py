@@ -8,14 +8,6 @@ import pytest
 matplotlib = pytest.importorskip("matplotlib")
 
 
-@pytest.fixture
-def ax():
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots()
-    yield ax
-    plt.close(fig)
 
 
 def _backward(d):

@@ -26,14 +26,6 @@ CHAIN = {
 BOX_OF_END = {"z": "update_gate", "r": "reset_gate", "n": "candidate"}
 
 
-@pytest.fixture
-def ax():
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(6, 3.5))
-    yield ax
-    plt.close(fig)
 
 
 @pytest.fixture

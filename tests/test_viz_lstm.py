@@ -10,14 +10,6 @@ matplotlib = pytest.importorskip("matplotlib")
 GATE_NAMES = ["forget", "input", "candidate", "output"]
 
 
-@pytest.fixture
-def ax():
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(6, 3.5))
-    yield ax
-    plt.close(fig)
 
 
 def _same(color_a, color_b) -> bool:
