@@ -32,6 +32,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 import numpy as np
 import torch
@@ -259,9 +260,10 @@ def fit_window_lm(model: nn.Module, train_ids, *, steps: int, batch_size: int, w
     seconds : float
         Wall time of the steps.
     """
-    check_positive_ints(_Args(steps=steps, batch_size=batch_size, window=window),
-                        ("steps", "batch_size", "window"))
-    check_positive_reals(_Args(lr=lr, clip_norm=clip_norm), ("lr", "clip_norm"))
+    args = SimpleNamespace(steps=steps, batch_size=batch_size, window=window, lr=lr,
+                           clip_norm=clip_norm)
+    check_positive_ints(args, ("steps", "batch_size", "window"))
+    check_positive_reals(args, ("lr", "clip_norm"))
     inputs, targets = as_streams(train_ids, batch_size)  # (N, B) each
     device = next(model.parameters()).device
     inputs, targets = inputs.to(device), targets.to(device)
@@ -283,10 +285,6 @@ def fit_window_lm(model: nn.Module, train_ids, *, steps: int, batch_size: int, w
         losses.append(loss.item())
     return losses, time.perf_counter() - start
 
-
-class _Args:
-    def __init__(self, **kwargs):
-        self.__dict__.update(kwargs)
 
 
 @torch.no_grad()
