@@ -93,7 +93,7 @@ def test_environment_yml_lists_the_same_packages_as_pyproject():
     listed = []
     text = (ROOT / "environment.yml").read_text()
     for line in text.split("\ndependencies:", 1)[1].splitlines():
-        m = re.match(r"^\s+-\s+(?!pip:)([A-Za-z0-9_.\-]+)(.*)$", line)
+        m = re.match(r"^\s+-\s+[\"']?(?!pip:)([A-Za-z0-9_.\-]+)(.*)$", line)
         if m and not line.strip().startswith("- -e"):
             listed.append(conda_names.get(m.group(1), m.group(1)) + m.group(2))
     assert _requirement_names(listed) == _requirement_names(wanted)
