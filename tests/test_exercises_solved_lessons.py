@@ -1,8 +1,11 @@
 """Every lesson with exercises runs from the top to its last exercise check with its stubs
 replaced by the reference solutions, and every check passes (RNNCOURSE_STRICT=1 turns a
-non-pass into an error). The cells after the last check are left out: they run, with the
-stubs, under nbval in ``make test`` and in the book build, and what follows the exercises in
-an application lesson is mostly training, which need not run a second time here.
+non-pass into an error). The cells after the last check are left out: the book build
+executes every lesson whole, as shipped, and fails on any error; what follows the exercises
+in an application lesson is mostly training, which need not run a second time here.
+
+With ``RNNCOURSE_TIMINGS=DIR`` set, each run writes ``DIR/solved-<lesson>.json`` with its
+execution time in seconds (``.ci/run`` prints them with the book's).
 
 Lesson convention (see rnncourse.exercises.solve): the stub ``def <name>(...)`` and
 ``ex.<id>.check(<name>)`` are in the same code cell.
@@ -10,6 +13,9 @@ Lesson convention (see rnncourse.exercises.solve): the stub ``def <name>(...)`` 
 
 from __future__ import annotations
 
+import json
+import os
+import time
 from pathlib import Path
 
 import pytest
@@ -45,7 +51,15 @@ def test_solved_lesson_runs_and_every_check_passes(lesson, monkeypatch, tmp_path
     monkeypatch.setenv("RNNCOURSE_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("MPLBACKEND", "Agg")
     monkeypatch.delenv("RNNCOURSE_CONTEXT", raising=False)
+    started = time.perf_counter()
     execute_notebook(nb, LESSONS_DIR, timeout=600)  # raises CellExecutionError on any failure
+    seconds = time.perf_counter() - started
+    if os.environ.get("RNNCOURSE_TIMINGS"):
+        out = Path(os.environ["RNNCOURSE_TIMINGS"])
+        out.mkdir(parents=True, exist_ok=True)
+        record = {"lesson": lesson.stem, "seconds": round(seconds, 1),
+                  "cells": len(nb.cells)}
+        (out / f"solved-{lesson.stem}.json").write_text(json.dumps(record))
     results = collect_results(nb)
     assert set(results) == checked
     assert all(r["status"] == "pass" for r in results.values()), results
