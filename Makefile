@@ -83,7 +83,11 @@ unit: $(STAMP)
 # each lesson as a notebook there and never overwrites one you have; `rnncourse reset NN`
 # restores a fresh copy (keeping the old one in $(WORK)/backup/). jupyterlab-myst renders
 # the lessons' MyST maths and directives.
+# The settings file also makes JupyterLab open a `.md` lesson as a notebook (jupytext), for
+# those who edit the sources (`.venv/bin/jupyter lab lessons/`); it stays inside $(VENV).
 lab: $(STAMP)
+	@mkdir -p $(VENV)/share/jupyter/lab/settings
+	@printf '{\n  "@jupyterlab/docmanager-extension:plugin": {\n    "defaultViewers": {"markdown": "Jupytext Notebook", "myst": "Jupytext Notebook"}\n  }\n}\n' > $(VENV)/share/jupyter/lab/settings/overrides.json
 	$(BIN)/rnncourse start $(WORK)
 	$(BIN)/jupyter lab --notebook-dir=$(WORK) $(LAB_ARGS)
 

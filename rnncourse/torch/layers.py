@@ -69,16 +69,20 @@ def recurrent_loop(step: Callable[[Tensor, State], State], gx: Tensor, state: St
     if T == 0:  # torch.stack would fail on the empty list of outputs
         raise RuntimeError(f"recurrent_loop: expected sequence length T to be larger than 0 (at least one "
                            f"time step), got T = 0: gx has shape {tuple(gx.shape)} (T, B, G*H)")
-    gx_steps = gx.unbind(0)  # T x (B, G*H); one unbind, so autograd gathers the grads once
+    # One unbind, so that autograd gathers the gradients once.
+    gx_steps = gx.unbind(0)  # T x (B, G*H)
     outputs = [None] * T
-    for t in (range(T - 1, -1, -1) if reverse else range(T)):
+    steps = range(T - 1, -1, -1) if reverse else range(T)
+    for t in steps:
         new_state = step(gx_steps[t], state)  # (B, H) each
         if mask is None:
             outputs[t] = new_state[0]
         else:
             m = mask[t]  # (B, 1)
-            outputs[t] = torch.where(m, new_state[0], 0.0)  # (B, H), zero on padding
-            new_state = tuple(torch.where(m, new, old) for new, old in zip(new_state, state))
+            # zero outputs on padding; keep the old state there
+            outputs[t] = torch.where(m, new_state[0], 0.0)
+            new_state = tuple(torch.where(m, new, old)
+                              for new, old in zip(new_state, state))
         state = new_state
     return torch.stack(outputs), state  # (T, B, H)
 
