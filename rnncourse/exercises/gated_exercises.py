@@ -546,7 +546,7 @@ def _count_cases(rng):
 count_parameters = Exercise(
     id="count_parameters",
     title="Count the parameters of torch.nn.RNN, LSTM and GRU",
-    lesson="06_gru",
+    lesson="08_deep_bidirectional",
     reference=solutions.count_parameters,
     impl=_count,
     output_names=("count",),
