@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -130,3 +131,33 @@ def test_config_executes_lessons_and_excludes_generated_notebooks():
     assert re.search(r"execute_notebooks:\s*force", config)
     assert "lessons/*.ipynb" in config
     assert "sphinx_exercise" in config
+
+
+def _make_distclean(tmp_path, venv):
+    shutil.copy(ROOT / "Makefile", tmp_path / "Makefile")
+    return subprocess.run(["make", "-s", "distclean", f"VENV={venv}"], cwd=tmp_path,
+                          capture_output=True, text=True, check=True)
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
+def test_makefile_distclean_keeps_an_environment_make_did_not_create(tmp_path):
+    conda_like = tmp_path / "conda-env"
+    (conda_like / "bin").mkdir(parents=True)
+    out = _make_distclean(tmp_path, conda_like)
+    assert conda_like.is_dir()
+    assert "make did not create it" in out.stdout
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
+def test_makefile_distclean_removes_the_environment_make_created(tmp_path):
+    made = tmp_path / ".venv"
+    (made / "bin").mkdir(parents=True)
+    (made / ".rnncourse-created-by-make").touch()
+    _make_distclean(tmp_path, made)
+    assert not made.exists()
+
+
+def test_gitignore_covers_builds_and_the_learners_copy():
+    ignored = (ROOT / ".gitignore").read_text().split()
+    for entry in ("build/", "dist/", "work/", ".ci-timings/"):
+        assert entry in ignored
