@@ -131,13 +131,16 @@ def jacobian_norms(h, W_hh, nonlinearity="tanh"):
     h = _float_array("h", h, 3, "(T, B, H)")
     T, B, H = h.shape
     W_hh = _check_w_hh(W_hh, H)
-    P = np.broadcast_to(np.eye(H), (B, H, H)).copy()  # (B, H, H): P_T = I
+    # P_T = I for every example
+    P = np.broadcast_to(np.eye(H), (B, H, H)).copy()  # (B, H, H)
     norms = np.empty((T + 1, B))  # (T + 1, B)
     norms[T] = 1.0
     for t in range(T, 0, -1):  # h[t - 1] holds h_t
-        J_t = hidden_jacobian(h[t - 1], W_hh, nonlinearity)  # (B, H, H)
+        J_t = hidden_jacobian(h[t - 1], W_hh,
+                              nonlinearity)  # (B, H, H)
         P = P @ J_t  # (B, H, H): P_{t-1} = P_t J_t
-        norms[t - 1] = np.linalg.norm(P, ord=2, axis=(1, 2))  # (B,)
+        norms[t - 1] = np.linalg.norm(P, ord=2,
+                                      axis=(1, 2))  # (B,)
     return norms
 
 

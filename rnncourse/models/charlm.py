@@ -160,13 +160,20 @@ class CharLM(nn.Module):
         return self.embed.num_embeddings
 
     def forward(self, ids: Tensor, state=None):
-        """ids (T, B) int64 -> logits (T, B, V), and the state: one entry per layer."""
+        """ids (T, B) int64 -> logits (T, B, V), and the state.
+
+        The state has one entry per layer.
+        """
         p = self.config.dropout if self.training else 0.0
         g = self.dropout_generator
         x = self.embed(ids)  # (T, B, E)
-        state = [None] * len(self.layers) if state is None else list(state)
+        if state is None:
+            state = [None] * len(self.layers)
+        else:
+            state = list(state)
         for k, rnn in enumerate(self.layers):
-            x = dropout(x, p, g) if k > 0 else x  # between layers only
+            if k > 0:  # between layers only
+                x = dropout(x, p, g)
             x, state[k] = rnn(x, state[k])  # (T, B, H)
         return self.head(dropout(x, p, g)), state  # (T, B, V)
 
@@ -275,14 +282,19 @@ class CharLMRun:
             if self.position + 2 > len(inputs):  # the end of the text: start again at the top
                 self.position = 0  # (the state carries on, as at any chunk boundary)
             rows = slice(self.position, self.position + cfg.bptt)
-            logits, state = self.model(inputs[rows], self.state)  # (k, B, V)
-            loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]),
-                                   targets[rows].reshape(-1))
+            logits, state = self.model(inputs[rows],
+                                       self.state)  # (k, B, V)
+            loss = F.cross_entropy(
+                logits.reshape(-1, logits.shape[-1]),  # (k*B, V)
+                targets[rows].reshape(-1),  # (k*B,)
+            )
             self.optimizer.zero_grad(set_to_none=True)
             loss.backward()
-            self.grad_norms.append(clip_grad_norm_(params, cfg.clip_norm))
+            self.grad_norms.append(
+                clip_grad_norm_(params, cfg.clip_norm))
             self.optimizer.step()
-            self.state = detach_state(state)  # truncated BPTT: carried, not differentiated
+            # truncated BPTT: carried, not differentiated
+            self.state = detach_state(state)
             self.position += cfg.bptt
             self.step += 1
             self.losses.append(loss.item())

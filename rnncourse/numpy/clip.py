@@ -47,8 +47,10 @@ def clip_grad_norm(grads, max_norm):
             raise TypeError(f"grads[{name!r}] must be a real-valued array, "
                             f"got dtype {a.dtype}")
         arrays[name] = a
-    total_norm = float(np.sqrt(sum(  # ||g||, summed in float64 over every array
-        np.sum(np.square(a, dtype=np.float64)) for a in arrays.values())))
+    total_norm = float(np.sqrt(sum(  # ||g||, all arrays, in float64
+        np.sum(np.square(a, dtype=np.float64))
+        for a in arrays.values())))
     coef = min(1.0, float(max_norm) / (total_norm + 1e-6))
-    clipped = {name: a * coef for name, a in arrays.items()}  # new arrays, same dtypes
+    # new arrays, same dtypes
+    clipped = {name: a * coef for name, a in arrays.items()}
     return clipped, total_norm

@@ -78,9 +78,12 @@ def gru_step_forward(x, h_prev, W_xh, W_hh, b_xh, b_hh, reset_after=True):
     if b_xh is not None:
         gx = gx + b_xh
     b_hh_ = np.zeros(3 * H, W_hh.dtype) if b_hh is None else b_hh
-    W_hr, W_hz, W_hn = W_hh[:H], W_hh[H : 2 * H], W_hh[2 * H :]  # (H, H) each
-    r = sigmoid(gx[:, :H] + h_prev @ W_hr.T + b_hh_[:H])  # reset gate (B, H)
-    z = sigmoid(gx[:, H : 2 * H] + h_prev @ W_hz.T + b_hh_[H : 2 * H])  # update gate
+    W_hr, W_hz, W_hn = (W_hh[:H], W_hh[H : 2 * H],
+                        W_hh[2 * H :])  # (H, H) each
+    r = sigmoid(gx[:, :H] + h_prev @ W_hr.T
+                + b_hh_[:H])  # reset gate (B, H)
+    z = sigmoid(gx[:, H : 2 * H] + h_prev @ W_hz.T
+                + b_hh_[H : 2 * H])  # update gate (B, H)
     if reset_after:
         gh_n = h_prev @ W_hn.T + b_hh_[2 * H :]  # (B, H)
         n = np.tanh(gx[:, 2 * H :] + r * gh_n)  # candidate (B, H)
@@ -89,7 +92,8 @@ def gru_step_forward(x, h_prev, W_xh, W_hh, b_xh, b_hh, reset_after=True):
         n = np.tanh(gx[:, 2 * H :] + gh_n)  # candidate (B, H)
     h_next = (1.0 - z) * n + z * h_prev  # (B, H)
     has_bias = (b_xh is not None, b_hh is not None)
-    cache = (x, h_prev, r, z, n, gh_n, W_xh, W_hh, has_bias, reset_after)
+    cache = (x, h_prev, r, z, n, gh_n, W_xh, W_hh, has_bias,
+             reset_after)
     return h_next, cache
 
 
@@ -131,8 +135,10 @@ def gru_step_backward(dh_next, cache):
     db_xh : ndarray, shape (3H,), or None without bias
     db_hh : ndarray, shape (3H,), or None without bias
     """
-    x, h_prev, r, z, n, gh_n, W_xh, W_hh, (has_bxh, has_bhh), reset_after = cache
-    dh_next = check_grad("dh_next", dh_next, h_prev.shape, h_prev.dtype, "(B, H)")
+    (x, h_prev, r, z, n, gh_n, W_xh, W_hh,
+     (has_bxh, has_bhh), reset_after) = cache
+    dh_next = check_grad("dh_next", dh_next, h_prev.shape,
+                         h_prev.dtype, "(B, H)")
     H = h_prev.shape[1]
     W_hr_z, W_hn = W_hh[: 2 * H], W_hh[2 * H :]
     dn = dh_next * (1.0 - z)  # (B, H)
@@ -157,9 +163,11 @@ def gru_step_backward(dh_next, cache):
     dgx = np.concatenate([da_rz, da_n], axis=1)  # (B, 3H)
     dx = dgx @ W_xh  # (B, D)
     dW_xh = dgx.T @ x  # (3H, D)
-    dW_hh = np.concatenate([da_rz.T @ h_prev, dW_hn], axis=0)  # (3H, H)
+    dW_hh = np.concatenate([da_rz.T @ h_prev, dW_hn],
+                           axis=0)  # (3H, H)
     db_xh = dgx.sum(axis=0) if has_bxh else None  # (3H,)
-    dgh = np.concatenate([da_rz, dgh_n], axis=1)  # gradient of W_hh h + b_hh (B, 3H)
+    # gradient of W_hh h + b_hh
+    dgh = np.concatenate([da_rz, dgh_n], axis=1)  # (B, 3H)
     db_hh = dgh.sum(axis=0) if has_bhh else None  # (3H,)
     return dx, dh_prev, dW_xh, dW_hh, db_xh, db_hh
 

@@ -82,7 +82,8 @@ def lstm_step_forward(x, h_prev, c_prev, W_xh, W_hh, b_h):
     c_next = f * c_prev + i * g  # (B, H)
     tanh_c = np.tanh(c_next)  # (B, H)
     h_next = o * tanh_c  # (B, H)
-    cache = (x, h_prev, c_prev, i, f, g, o, tanh_c, W_xh, W_hh, b_h is not None)
+    cache = (x, h_prev, c_prev, i, f, g, o, tanh_c,
+             W_xh, W_hh, b_h is not None)
     return h_next, c_next, cache
 
 
@@ -127,9 +128,12 @@ def lstm_step_backward(dh_next, dc_next, cache):
     dW_hh : ndarray, shape (4H, H)
     db_h : ndarray, shape (4H,), or None without bias
     """
-    x, h_prev, c_prev, i, f, g, o, tanh_c, W_xh, W_hh, has_bias = cache
-    dh_next = check_grad("dh_next", dh_next, h_prev.shape, h_prev.dtype, "(B, H)")
-    dc_next = check_grad("dc_next", dc_next, h_prev.shape, h_prev.dtype, "(B, H)")
+    (x, h_prev, c_prev, i, f, g, o, tanh_c,
+     W_xh, W_hh, has_bias) = cache
+    dh_next = check_grad("dh_next", dh_next, h_prev.shape,
+                         h_prev.dtype, "(B, H)")
+    dc_next = check_grad("dc_next", dc_next, h_prev.shape,
+                         h_prev.dtype, "(B, H)")
     dc = dh_next * o * (1.0 - tanh_c**2)  # (B, H)
     if dc_next is not None:
         dc = dc + dc_next
@@ -139,7 +143,9 @@ def lstm_step_backward(dh_next, dc_next, cache):
     dg = dc * i  # (B, H)
     dc_prev = dc * f  # (B, H)
     da = np.concatenate(  # (B, 4H), blocks i, f, g, o
-        [di * i * (1 - i), df * f * (1 - f), dg * (1 - g**2), do * o * (1 - o)], axis=1
+        [di * i * (1 - i), df * f * (1 - f),
+         dg * (1 - g**2), do * o * (1 - o)],
+        axis=1,
     )
     dx = da @ W_xh  # (B, D)
     dh_prev = da @ W_hh  # (B, H)

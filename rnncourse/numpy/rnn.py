@@ -33,12 +33,14 @@ def _check_nonlinearity(nonlinearity):
         raise ValueError(f"nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
 
 
-def rnn_step_forward(x, h_prev, W_xh, W_hh, b_h, nonlinearity="tanh"):
+def rnn_step_forward(x, h_prev, W_xh, W_hh, b_h,
+                     nonlinearity="tanh"):
     r"""One step of the simple RNN.
 
     .. math::
 
-        a_t = W_{xh} x_t + W_{hh} h_{t-1} + b_h, \qquad h_t = \phi(a_t).
+        a_t = W_{xh} x_t + W_{hh} h_{t-1} + b_h,
+        \qquad h_t = \phi(a_t).
 
     Parameters
     ----------
@@ -68,12 +70,18 @@ def rnn_step_forward(x, h_prev, W_xh, W_hh, b_h, nonlinearity="tanh"):
     )
     h_prev, b_h = s["h_prev"], b["b_h"]
     if h_prev is None:
-        raise TypeError("h_prev must be an array of shape (B, H), got None")
+        raise TypeError(
+            "h_prev must be an array of shape (B, H), got None"
+        )
     a = x @ W_xh.T + h_prev @ W_hh.T  # (B, H)
     if b_h is not None:
         a = a + b_h
-    h_next = np.tanh(a) if nonlinearity == "tanh" else np.maximum(a, 0.0)  # (B, H)
-    cache = (x, h_prev, h_next, W_xh, W_hh, b_h is not None, nonlinearity)
+    if nonlinearity == "tanh":
+        h_next = np.tanh(a)  # (B, H)
+    else:
+        h_next = np.maximum(a, 0.0)  # (B, H)
+    cache = (x, h_prev, h_next, W_xh, W_hh, b_h is not None,
+             nonlinearity)
     return h_next, cache
 
 
@@ -110,7 +118,8 @@ def rnn_step_backward(dh_next, cache):
     db_h : ndarray, shape (H,), or None when the forward pass had no bias
     """
     x, h_prev, h_next, W_xh, W_hh, has_bias, nonlinearity = cache
-    dh_next = check_grad("dh_next", dh_next, h_next.shape, h_next.dtype, "(B, H)")
+    dh_next = check_grad("dh_next", dh_next, h_next.shape,
+                         h_next.dtype, "(B, H)")
     if nonlinearity == "tanh":
         da = dh_next * (1.0 - h_next**2)  # (B, H)
     else:

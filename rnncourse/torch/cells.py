@@ -114,7 +114,9 @@ def lstm_step(gx: Tensor, h_prev: Tensor, c_prev: Tensor, W_hh: Tensor,
     if b_hh is not None:
         a = a + b_hh
     a_i, a_f, a_g, a_o = a.chunk(4, dim=1)  # 4 x (B, H)
-    i, f, o = torch.sigmoid(a_i), torch.sigmoid(a_f), torch.sigmoid(a_o)
+    i = torch.sigmoid(a_i)
+    f = torch.sigmoid(a_f)
+    o = torch.sigmoid(a_o)
     g = torch.tanh(a_g)
     c_next = f * c_prev + i * g
     h_next = o * torch.tanh(c_next)

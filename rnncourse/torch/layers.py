@@ -81,8 +81,10 @@ def recurrent_loop(step: Callable[[Tensor, State], State], gx: Tensor, state: St
             m = mask[t]  # (B, 1)
             # zero outputs on padding; keep the old state there
             outputs[t] = torch.where(m, new_state[0], 0.0)
-            new_state = tuple(torch.where(m, new, old)
-                              for new, old in zip(new_state, state))
+            new_state = tuple(
+                torch.where(m, new, old)
+                for new, old in zip(new_state, state)
+            )
         state = new_state
     return torch.stack(outputs), state  # (T, B, H)
 

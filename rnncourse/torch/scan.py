@@ -71,7 +71,7 @@ def _check_scan_args(fn: str, a, b, h0) -> None:
 
 def linear_scan(a: Tensor, b: Tensor,
                 h0: Tensor | None = None) -> Tensor:
-    r"""Every h_t of h_t = a_t * h_{t-1} + b_t, by a parallel scan.
+    r"""Every h_t of h_t = a_t * h_{t-1} + b_t by a parallel scan.
 
     The Hillis–Steele scan: after the round with offset k
     (k = 1, 2, 4, ...), position t holds the composition of the
@@ -112,8 +112,8 @@ def linear_scan(a: Tensor, b: Tensor,
     Notes
     -----
     It does :math:`O(T \log T)` work (the loop does O(T)) in
-    O(log T) sequential rounds, and under autograd it keeps about two
-    (T, B, H) tensors per round for the backward pass: about
+    O(log T) sequential rounds, and under autograd it keeps about
+    two (T, B, H) tensors per round for the backward pass: about
     :math:`2 \lceil \log_2 T \rceil` times the memory of the
     loop's outputs.
 
