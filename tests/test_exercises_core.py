@@ -265,18 +265,27 @@ def test_global_random_state_unchanged():
     assert torch.equal(torch_before, torch.random.get_rng_state())
 
 
-def test_list_shows_every_exercise():
-    table = ex.list()
-    text = repr(table)
+def test_list_prints_every_exercise_outside_ipython(capsys):
+    assert ex.list() is None
+    text = capsys.readouterr().out
     for exercise_id in ex.EXERCISES:
         assert exercise_id in text
+
+
+def test_list_returns_the_table_in_ipython(monkeypatch):
+    import rnncourse.exercises.cli as ex_cli
+
+    monkeypatch.setattr(ex_cli, "in_ipython", lambda: True)
+    table = ex.list()
+    for exercise_id in ex.EXERCISES:
+        assert exercise_id in repr(table)
     assert "<table>" in table._repr_html_()
 
 
 def test_importing_exercises_does_not_import_torch():
     code = "import sys, rnncourse.exercises as ex; ex.list(); print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.strip() == "False"
+    assert out.strip().splitlines()[-1] == "False"
 
 
 def test_learner_prints_are_captured_into_the_verdict(capsys):

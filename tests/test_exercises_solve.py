@@ -137,7 +137,8 @@ def test_check_lesson_failing_cell_gives_message_and_nonzero(tmp_path, capsys):
     path.write_text(LESSON + code("raise RuntimeError('boom in the lesson')"))
     assert cli.check_lesson(path, timeout=120) == 1
     captured = capsys.readouterr()
-    assert "error in cell 4" in captured.err and "boom in the lesson" in captured.err
+    assert "error in the cell at" in captured.err and "line" in captured.err
+    assert "boom in the lesson" in captured.err
     assert "clip_grad_norm" in captured.out  # results collected before the error are still shown
 
 

