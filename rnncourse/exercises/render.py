@@ -3,6 +3,13 @@
 Every view is deterministic (no times, paths, addresses or random choices), so running a
 check twice gives byte-identical output. The HTML uses words for the verdict and colour only
 for a thin border, and inherits the text colour, so it reads in light and dark themes.
+
+Every text in a box inherits its colour, ``<code>`` included: the page's themes colour
+inline code for the page's own background (pydata-sphinx-theme's dark theme uses a light pink,
+``--pst-color-inline-code``), but the book's dark theme shows a notebook's HTML output on a
+light surface with dark text, where that pink was invisible (contrast 1:1). Inherited, code
+has the contrast of the text around it in the book's light and dark themes and in
+JupyterLab's (``tests/test_browser.py`` measures the book).
 """
 
 from __future__ import annotations
@@ -29,6 +36,7 @@ _BORDER = {
 }
 _FAIL_BORDER = "#c62828"  # red
 _BOX = "border-left: 4px solid {}; padding: 0.3em 0.8em; margin: 0.4em 0; color: inherit; background: transparent;"
+_CODE = '<code style="color: inherit;">'
 
 
 def _e(text) -> str:
@@ -40,7 +48,7 @@ def _code_spans(text: str) -> str:
     parts = str(text).split("`")
     out = []
     for i, part in enumerate(parts):
-        out.append(f"<code>{_e(part)}</code>" if i % 2 else _e(part))
+        out.append(f"{_CODE}{_e(part)}</code>" if i % 2 else _e(part))
     return "".join(out) if len(parts) % 2 else _e(text)
 
 
@@ -62,7 +70,7 @@ def verdict_html(result) -> str:
     parts = [
         f'<div class="rnncourse-verdict rnncourse-{_e(result.status)}" style="{_BOX.format(border)}">',
         f'<p style="margin: 0.2em 0;"><strong>{_e(result.headline)}</strong> &middot; '
-        f"<code>{_e(result.exercise)}</code>: {_e(result.title)}</p>",
+        f"{_CODE}{_e(result.exercise)}</code>: {_e(result.title)}</p>",
     ]
     if result.message:
         parts.append(f'<p style="margin: 0.2em 0;">{_code_spans(result.message)}</p>')
