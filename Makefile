@@ -20,6 +20,8 @@ TORCH      ?= torch
 PYTEST_ARGS ?=
 LAB_ARGS ?=
 WORK     ?= work
+# JupyterLab refuses to run as root (containers) without this flag.
+ROOT_FLAG := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root,)
 
 BIN   := $(VENV)/bin
 PY    := $(BIN)/python
@@ -87,9 +89,9 @@ unit: $(STAMP)
 # those who edit the sources (`.venv/bin/jupyter lab lessons/`); it stays inside $(VENV).
 lab: $(STAMP)
 	@mkdir -p $(VENV)/share/jupyter/lab/settings
-	@printf '{\n  "@jupyterlab/docmanager-extension:plugin": {\n    "defaultViewers": {"markdown": "Jupytext Notebook", "myst": "Jupytext Notebook"}\n  }\n}\n' > $(VENV)/share/jupyter/lab/settings/overrides.json
+	@printf '{\n  "@jupyterlab/docmanager-extension:plugin": {\n    "defaultViewers": {"markdown": "Jupytext Notebook", "myst": "Jupytext Notebook"}\n  },\n  "@jupyterlab/apputils-extension:notification": {"fetchNews": "false"}\n}\n' > $(VENV)/share/jupyter/lab/settings/overrides.json
 	$(BIN)/rnncourse start $(WORK)
-	$(BIN)/jupyter lab --notebook-dir=$(WORK) $(LAB_ARGS)
+	$(BIN)/jupyter lab --notebook-dir=$(WORK) $(ROOT_FLAG) $(LAB_ARGS)
 
 clean:
 	rm -rf book/_build _build build .pytest_cache .jupyter_cache lessons/*.ipynb lessons/.ipynb_checkpoints

@@ -28,7 +28,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command")
     sub.add_parser("lessons", help="list the lessons")
     check = sub.add_parser("check", help="run a lesson in a fresh kernel and grade its exercises")
-    check.add_argument("lesson", help="path to lessons/NN_topic.md or .ipynb")
+    check.add_argument("lesson", help="your copy of a lesson (work/NN_topic.ipynb), a .md, "
+                       "or a lesson's number or name (02, 02_simple_rnn) for your copy")
     check.add_argument("--timeout", type=int, default=600, help="seconds allowed per cell (default 600)")
     sub.add_parser("progress", help="show your exercise progress by lesson")
     from rnncourse.train_command import add_parser as add_train_parser

@@ -23,6 +23,7 @@ import ast
 import copy
 import datetime
 import functools
+import importlib.util
 import json
 import posixpath
 import re
@@ -136,7 +137,11 @@ def default_dir(cwd=None) -> Path:
     """
     cwd = Path.cwd() if cwd is None else Path(cwd)
     root = _checkout_root(cwd.resolve())
-    return root / CHECKOUT_FOLDER if root is not None else cwd / OUTSIDE_FOLDER
+    if root is not None:
+        return root / CHECKOUT_FOLDER
+    if cwd.name in (OUTSIDE_FOLDER, CHECKOUT_FOLDER) and any(cwd.glob("[0-9][0-9]_*.ipynb")):
+        return cwd  # run from inside the copy: not a copy within the copy
+    return cwd / OUTSIDE_FOLDER
 
 
 def lesson_stem(name) -> str:
@@ -1018,14 +1023,20 @@ def _code_cell_lines(text: str) -> list:
     return [k + 1 for k, line in enumerate(text.splitlines()) if _CODE_CELL.match(line)]
 
 
+#: MyST front matter of the header cell. jupyterlab-myst numbers every display equation
+#: itself, which would put "(1)" beside the lesson's own "(3.1)" (its ``\\tag``); the
+#: front matter turns that numbering off and is not shown.
+FRONT_MATTER = "---\nnumbering:\n  equation: false\n---\n"
+
+
 def _header(stem: str, title: str) -> str:
     number = stem[:2]
-    return (f"*Your copy of lesson {number}, **{title}**, written by `rnncourse start` from "
-            f"rnncourse {__version__}.* Your answers live here. `rnncourse check {stem}.ipynb` "
-            "runs this notebook in a fresh kernel and grades its exercises; "
-            f"`rnncourse reset {number}` restores a fresh copy (the old file is kept in "
-            "`backup/`). The book shows the lesson executed, with its solutions "
-            "(`make book` in the course repository builds it).")
+    return (FRONT_MATTER
+            + f"*Your copy of lesson {number}, **{title}**, written by `rnncourse start` from "
+            f"rnncourse {__version__}.* Your answers live here: save the notebook, then "
+            f"`rnncourse check {stem}.ipynb` (in this folder) runs it in a fresh kernel and "
+            f"grades its exercises; `rnncourse reset {number}` restores a fresh copy (the "
+            "old file is kept in `backup/`).")
 
 
 def learner_notebook(md_path, *, bib=None, strict: bool = False, problems: list | None = None):
@@ -1196,7 +1207,11 @@ def start(dest=None, *, quiet: bool = False) -> list:
         print(f"Your copy of the lessons is in {folder.resolve()}")
         print(f"  wrote {len(written)} notebook(s)" + (f"; kept {len(kept)} you already had "
                                                        "(never overwritten)" if kept else ""))
-        print(f"Open it with: jupyter lab {folder}")
+        if importlib.util.find_spec("jupyterlab") is None:
+            print("Open it in JupyterLab, which is not installed here: "
+                  "python -m pip install jupyterlab jupyterlab-myst")
+        else:
+            print(f"Open it with: jupyter lab {folder}")
     return actions
 
 

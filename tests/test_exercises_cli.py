@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -144,7 +145,10 @@ def test_check_lesson_ipynb_uses_the_md_line_the_copy_carries(tmp_path, capsys):
     nbformat.write(nb, str(path))
     assert cli.check_lesson(path, timeout=120) == 1
     report = capsys.readouterr().out.split("Not passing yet:")[1]
-    assert "in 03_bptt.md, line 412" in report
+    where = next(i for i, c in enumerate(nb.cells) if "clip_grad_norm.check" in c.source)
+    # the notebook's own cell number first (as JupyterLab counts), then the source's line
+    assert f"in cell {where + 1} of copy.ipynb (line 412 of the source 03_bptt.md)" \
+        in " ".join(report.split())
     raises = next(i for i, c in enumerate(nb.cells) if "softmax_with_temperature" in c.source)
     assert f"in cell {raises + 1} of copy.ipynb" in report  # no md_line: the cell's number
 
@@ -361,3 +365,12 @@ def test_show_or_return_returns_the_view_in_ipython(monkeypatch, capsys):
     table = _table()
     assert cli.show_or_return(table) is table  # IPython displays it, once
     assert capsys.readouterr().out == ""
+
+
+def test_your_copy_finds_a_lesson_by_number_in_the_copy_folder(tmp_path, monkeypatch):
+    (tmp_path / "02_simple_rnn.ipynb").write_text("{}")
+    monkeypatch.chdir(tmp_path)
+    assert cli._your_copy(Path("02")) == tmp_path / "02_simple_rnn.ipynb"
+    assert cli._your_copy(Path("simple_rnn")) == tmp_path / "02_simple_rnn.ipynb"
+    assert cli._your_copy(Path("07")) == Path("07")  # no copy: reported as missing
+    assert cli._your_copy(Path("lesson.md")) == Path("lesson.md")

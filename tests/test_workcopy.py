@@ -697,7 +697,7 @@ def test_notebooks_extension_points_the_download_menu_to_the_copy(tmp_path, note
                              None)
     written = tmp_path / "_notebooks" / "03_bptt.ipynb"
     nb = nbformat.read(written, as_version=4)
-    assert nb.cells[0].source.startswith("*Your copy of lesson 03")
+    assert nb.cells[0].source.startswith(wc.FRONT_MATTER + "*Your copy of lesson 03")
     assert json.loads(nbformat.writes(nb)) == json.loads(nbformat.writes(
         wc.learner_notebook(LESSONS_DIR / "03_bptt.md")))
     downloads = context["header_buttons"][0]["buttons"]
@@ -813,3 +813,18 @@ def test_notebooks_extension_in_a_tiny_book(tmp_path):
     text = _markdown(nb)
     assert "Equation (1.1) and Elman (1990)." in text and "\\tag{1.1}" in text
     assert "`ex.one_hot.solution()`" in text and "The answer" not in text
+
+
+def test_learner_notebook_turns_off_jupyterlab_myst_equation_numbers():
+    nb = wc.learner_notebook(LESSONS_DIR / "03_bptt.md")
+    header = nb.cells[0].source
+    assert header.startswith("---\nnumbering:\n  equation: false\n---\n")
+    assert any("\\tag{3.1}" in c.source for c in nb.cells if c.cell_type == "markdown")
+
+
+def test_default_dir_inside_the_copy_is_the_copy_itself(tmp_path):
+    inside = tmp_path / wc.OUTSIDE_FOLDER
+    inside.mkdir()
+    (inside / "01_sequences.ipynb").write_text("{}")
+    assert wc.default_dir(inside) == inside
+    assert wc.default_dir(tmp_path) == inside

@@ -282,17 +282,39 @@ class _Locator:
             return (lesson if lesson.endswith(".md") else lesson + ".md"), md_line
         return None
 
+    def heading(self, index: int):
+        """``"Exercise 3.2"`` when cell ``index`` follows such a heading of a learner's copy."""
+        for cell in reversed(self.nb.cells[:index]):
+            if cell.get("cell_type") != "markdown":
+                continue
+            found = re.search(r"\*\*(Exercise \d+\.\d+)\*\*", cell.get("source", ""))
+            if found:
+                return found.group(1)
+            if re.search(r"^#{1,3} ", cell.get("source", ""), flags=re.M):
+                return None  # a section heading first: not an exercise's cell
+        return None
+
     def where(self, index: int) -> str:
-        """``"03_bptt.md, line 412"`` or ``"cell 7 of 03_bptt.ipynb"``."""
+        """Where cell ``index`` is, in the file the learner has open.
+
+        ``"03_bptt.md, line 412"`` for a ``.md``; for a notebook
+        ``"cell 40 of 03_bptt.ipynb (Exercise 3.2; line 412 of the source 03_bptt.md)"``
+        (JupyterLab counts the cells the same way), or ``"cell 7 of 03_bptt.ipynb"``.
+        """
         found = self.line(index)
-        if found is not None:
+        if found is not None and self.fences is not None:
             return f"{found[0]}, line {found[1]}"
-        return f"cell {index + 1} of {self.path.name}"
+        notes = [h for h in (self.heading(index),) if h]
+        if found is not None:
+            notes.append(f"line {found[1]} of the source {found[0]}")
+        extra = f" ({'; '.join(notes)})" if notes else ""
+        return f"cell {index + 1} of {self.path.name}{extra}"
 
     def the_cell(self, index: int) -> str:
-        """``"the cell at 03_bptt.md, line 412"`` or ``"cell 7 of 03_bptt.ipynb"``."""
-        found = self.line(index)
-        return f"the cell at {self.where(index)}" if found is not None else self.where(index)
+        """``"the cell at 03_bptt.md, line 412"`` or ``"cell 7 of 03_bptt.ipynb (...)"``."""
+        if self.fences is not None and self.line(index) is not None:
+            return f"the cell at {self.where(index)}"
+        return self.where(index)
 
 
 def _exercise_name(eid: str) -> str:
@@ -365,10 +387,13 @@ def _report_stop(nb, failure, locate: _Locator, started: list, verdicts: dict) -
     if error is not None:
         _, ename, evalue = error
         reason = f"{ename}: {evalue}" if evalue else ename
-        text = (
-            f"The lesson stopped with an error in {place}: {reason}. Fix that cell (or start "
-            "again from a fresh copy) and run the check again."
-        )
+        if ename in ("ModuleNotFoundError", "ImportError"):
+            advice = ("A package this lesson needs is missing from the kernel's Python: "
+                      "install what the message names, then run the check again.")
+        else:
+            advice = ("Fix that cell (or start again from a fresh copy: `rnncourse reset`) "
+                      "and run the check again.")
+        text = f"The lesson stopped with an error in {place}: {reason}. {advice}"
     elif kind == "CellTimeoutError" and index is not None:
         text = (
             f"The lesson stopped: {place} did not finish in time (`rnncourse check --timeout "
@@ -406,6 +431,23 @@ def _kernel_problem(failure, nb) -> str | None:
     )
 
 
+def _your_copy(path: Path) -> Path:
+    """``path``, or, when it names a lesson rather than a file (``02``, ``02_simple_rnn``,
+    ``bptt``), the learner's copy of that lesson in the folder ``rnncourse start`` uses."""
+    if path.is_file() or path.suffix in (".md", ".ipynb"):
+        return path
+    try:
+        from rnncourse.workcopy import default_dir, lesson_stem
+
+        stem = lesson_stem(path.name)
+    except (ImportError, ValueError):
+        return path
+    for folder in (Path.cwd(), default_dir()):  # in the copy's folder, or above it
+        if (folder / f"{stem}.ipynb").is_file():
+            return folder / f"{stem}.ipynb"
+    return path
+
+
 def check_lesson(path, timeout: int = 600) -> int:
     """Run a lesson in a fresh kernel and report each exercise; 0 only if all pass.
 
@@ -426,7 +468,7 @@ def check_lesson(path, timeout: int = 600) -> int:
         0 if every exercise passes, 1 if one does not or the lesson stops with an error, 2 if
         the lesson cannot be read or run at all.
     """
-    path = Path(path)
+    path = _your_copy(Path(path))
     if not path.is_file():
         print(f"rnncourse check: no such file: {path}", file=sys.stderr)
         return 2
