@@ -161,3 +161,13 @@ def test_gitignore_covers_builds_and_the_learners_copy():
     ignored = (ROOT / ".gitignore").read_text().split()
     for entry in ("build/", "dist/", "work/", ".ci-timings/"):
         assert entry in ignored
+
+
+def test_config_lists_every_local_extension_among_the_extensions():
+    # _config.yml gives Sphinx's whole extension list (to leave out sphinx_thebe); an
+    # extension named only under local_extensions would then be silently ignored.
+    config = (ROOT / "_config.yml").read_text()
+    local = re.findall(r"^    (\w+): book/_ext$", config, flags=re.M)
+    listed = re.findall(r"^      - ([\w.\-]+)$", config, flags=re.M)
+    assert local and set(local) <= set(listed)
+    assert "sphinx_thebe" not in listed and "sphinxcontrib.bibtex" in listed
