@@ -81,6 +81,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"rnncourse {__version__}")
         print("Lessons:")
         _print_lessons()
+        print("\nNext: `rnncourse start` writes your own copy of the lessons as notebooks;")
+        print("`rnncourse --help` lists every command.")
         return 0
     if args.command == "lessons":
         _print_lessons()

@@ -1269,13 +1269,25 @@ def reset(lesson, dest=None, *, quiet: bool = False) -> Path:
     folder = default_dir() if dest is None else Path(dest)
     nb = learner_notebook(course_dir() / f"{stem}.md")
     target = folder / f"{stem}.ipynb"
-    backup = _backup(target) if target.exists() else None
+    backup = None
+    if target.exists() and not _unchanged(target, nb):  # an untouched copy needs no backup
+        backup = _backup(target)
     write_notebook(nb, target, overwrite=True)
     if not quiet:
         if backup is not None:
             print(f"Kept your copy as {backup}")
         print(f"Wrote a fresh {target}")
     return target
+
+
+def _unchanged(path: Path, nb) -> bool:
+    """Whether the notebook at ``path`` is exactly ``nb`` (a fresh, untouched copy)."""
+    import nbformat
+
+    try:
+        return json.loads(path.read_text(encoding="utf-8")) == json.loads(nbformat.writes(nb))
+    except (OSError, ValueError):
+        return False
 
 
 # --------------------------------------------------------------------------- command line

@@ -99,6 +99,9 @@ def test_readme_commands_work_as_written(scratch_repo, tmp_path):
         assert out.returncode == expected, (line, out.returncode, out.stdout[-2000:],
                                             out.stderr[-2000:])
         assert "Traceback" not in out.stdout + out.stderr, (line, out.stderr[-2000:])
+        if line.startswith("rnncourse start"):  # the learner writes in their copy
+            mine = scratch_repo / "work" / "02_simple_rnn.ipynb"
+            mine.write_text(mine.read_text().replace("your code here", "my answer"))
         if line.startswith("rnncourse check"):  # where each exercise is, in the copy
             assert "Exercise 2.1" in " ".join(out.stdout.split()), out.stdout[-2000:]
         if "ex.list()" in line:

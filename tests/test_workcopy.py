@@ -610,6 +610,8 @@ def test_run_start_and_reset_from_the_command_line(tmp_path, capsys):
     assert len(list(folder.glob("*.ipynb"))) == len(STEMS)
     assert wc.run(_parser().parse_args(["start", str(folder)])) == 0
     assert "kept 15" in capsys.readouterr().out
+    mine = folder / "02_simple_rnn.ipynb"
+    mine.write_text(mine.read_text().replace("your code here", "my answer"))
     assert wc.run(_parser().parse_args(["reset", "2", "--dir", str(folder)])) == 0
     assert len(list((folder / "backup").glob("02_simple_rnn-*.ipynb"))) == 1
     assert wc.run(_parser().parse_args(["reset", "nope", "--dir", str(folder)])) == 2
@@ -828,3 +830,10 @@ def test_default_dir_inside_the_copy_is_the_copy_itself(tmp_path):
     (inside / "01_sequences.ipynb").write_text("{}")
     assert wc.default_dir(inside) == inside
     assert wc.default_dir(tmp_path) == inside
+
+
+def test_reset_of_an_untouched_copy_writes_no_backup(tmp_path):
+    folder = tmp_path / "work"
+    wc.reset("2", folder, quiet=True)
+    wc.reset("2", folder, quiet=True)
+    assert not (folder / "backup").exists()
