@@ -326,7 +326,6 @@ _OPTION = re.compile(r"^\s*:([\w-]+):(?:\s+(.*?))?\s*$")
 _TARGET = re.compile(r"^\s*\(([^()\s]+)\)=\s*$")
 _MATH_END = re.compile(r"^(.*?)\$\$\s*(?:\(([^()\s]+)\))?\s*$")
 _HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.*?)\s*#*\s*$")
-_CODE_CELL = re.compile(r"^ {0,3}(`{3,}|~{3,})\s*\{code-cell\}")
 _EX_CALL = re.compile(r"\bex\.(\w+)\.(?:check|hint|solution|use|evaluate)\b")
 
 
@@ -1019,10 +1018,6 @@ def _fenced(text: str, language: str) -> list:
     return [fence + (language or "")] + text.rstrip("\n").split("\n") + [fence]
 
 
-def _code_cell_lines(text: str) -> list:
-    return [k + 1 for k, line in enumerate(text.splitlines()) if _CODE_CELL.match(line)]
-
-
 #: MyST front matter of the header cell. jupyterlab-myst numbers every display equation
 #: itself, which would put "(1)" beside the lesson's own "(3.1)" (its ``\\tag``); the
 #: front matter turns that numbering off and is not shown.
@@ -1084,7 +1079,10 @@ def learner_notebook(md_path, *, bib=None, strict: bool = False, problems: list 
     nb = _read(md_path)
     transform = _Transform(md_path, bib, found)
     stem = md_path.stem
-    fence_lines = _code_cell_lines(md_path.read_text(encoding="utf-8"))
+    # the same fences `rnncourse check` counts in a .md, so both name the same lines
+    from rnncourse.exercises.cli import code_cell_lines
+
+    fence_lines = code_cell_lines(md_path.read_text(encoding="utf-8"))
     n_code = sum(cell.cell_type == "code" for cell in nb.cells)
     if len(fence_lines) != n_code:
         found.append(f"{md_path.name}: {len(fence_lines)} code-cell fences for {n_code} code "
